@@ -105,9 +105,8 @@ describe('acquire', () => {
     const lockId = nextLock();
     const first = await manager().acquire(lockId, { owner: 'crashed', leaseMs: 1_000 });
     await new Promise((resolve) => setTimeout(resolve, first.expiresAt - Date.now() + 5));
-    const started = Date.now();
+    // One attempt (no waitMs): it succeeds only if the takeover needs no waiting at all.
     const second = await manager().acquire(lockId, { owner: 'b' });
-    expect(Date.now() - started).toBeLessThan(1_000);
     expect(second.token).toBeGreaterThan(first.token);
   });
 

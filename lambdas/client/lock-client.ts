@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  LIMITS,
+  LockHeld,
+  LockLost,
+  LockManager,
+  type AcquireOptions,
+  type Grant,
+  type LockData,
+  type LockManagerOptions,
+  type LockState,
+  type ReleaseOptions,
+  type RenewOptions,
+} from '../core/index.js';
+import { parseLeaseMs, parseWaitMs } from '../core/validation.js';
+import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
+import { LambdaTransport, type LambdaTransportOptions } from './lambda-transport.js';
+import type { LockTransport } from './transport.js';
+
+/** How a {@link LockClient} reaches the service, chosen once at construction. */
+export type LockClientOptions =
+  | ({ transport: 'http' } & HttpTransportOptions)
+  | ({ transport: 'lambda' } & LambdaTransportOptions)
+  | ({ transport: 'dynamodb' } & LockManagerOptions)
+  | { transport: LockTransport };
+
+export interface WithLockOptions {
+  /** @default a generated unique id */
+  owner?: string;
+  /** @default 30,000 ms */
+  leaseMs?: number;
+  /** How long to wait for a held lock. @default 0 (one attempt) */
+  waitMs?: number;
+  /** Kept with the grant. @default none */
+  data?: LockData;
+  /** Time between renewals. @default a third of the lease */
+  renewEveryMs?: number;
+}
+
+/** What the function run under a lock receives. */
+export interface LockContext {
+  /** The fencing token to pass with every write to the protected resource. */
+  token: number;
+  /** Fires the moment the lease is lost or could not be renewed in time; its reason is a `LockLost`. */
+  signal: AbortSignal;
+  /** The grant as first acquired. */
+  grant: Grant;
+}
+
+function transportFor(options: LockClientOptions): LockTransport {
+  switch (options.transport) {
+    case 'http':
+      return new HttpTransport(options);
+    case 'lambda':
+      return new LambdaTransport(options);
+    case 'dynamodb':
+      return new LockManager(options);
+    default:
+      return options.transport;
+  }
+}
+
+/**
+ * One client for the lock service over HTTP (SigV4), direct Lambda invocation, or DynamoDB via
+ * the core library: the same methods and the same typed errors whichever transport.
+ *
+ * @example
+ * const client = new LockClient({ transport: 'lambda', functionName: 'LockService-Direct' });
+ * await client.withLock('orders/42', async ({ token, signal }) => ship(order, token, signal), {
+ *   leaseMs: 15_000, waitMs: 10_000,
+ * });
+ */
+export class LockClient implements LockTransport {
+  readonly transport: LockTransport;
+
+  constructor(options: LockClientOptions) {
+    this.transport = transportFor(options);
+  }
+
+  /**
+   * Acquires, waiting up to `waitMs` on the client side (remote transports cap how long one
+   * request may wait, so the client polls, sleeping until the holder's lease would end).
+   *
+   * @example
+   * const grant = await client.acquire('reports', { owner: 'me', waitMs: 60_000 });
+   */
+  async acquire(lockId: string, options: AcquireOptions): Promise<Grant> {
+    if (this.transport instanceof LockManager) return this.transport.acquire(lockId, options);
+    const waitMs = parseWaitMs(options.waitMs);
+    const deadline = Date.now() + waitMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.transport.acquire(lockId, { ...options, waitMs: 0 });
+      } catch (err) {
+        const remaining = deadline - Date.now();
+        if (!(err instanceof LockHeld) || remaining <= 0) throw err;
+        const backoff = Math.ceil(Math.random() * Math.min(1_000, 50 * 2 ** Math.min(attempt, 10)));
+        await sleep(Math.max(1, Math.min(backoff, Math.max(err.retryAfterMs, 1), remaining)));
+      }
+    }
+  }
+
+  /** @example await client.renew('reports', grant); */
+  renew(lockId: string, options: RenewOptions): Promise<Grant> {
+    return this.transport.renew(lockId, options);
+  }
+
+  /** @example await client.release('reports', grant); */
+  release(lockId: string, options: ReleaseOptions): Promise<{ released: boolean }> {
+    return this.transport.release(lockId, options);
+  }
+
+  /** @example const { held } = await client.get('reports'); */
+  get(lockId: string): Promise<LockState> {
+    return this.transport.get(lockId);
+  }
+
+  /** @example await client.forceRelease('reports'); */
+  forceRelease(lockId: string): Promise<{ released: boolean }> {
+    return this.transport.forceRelease(lockId);
+  }
+
+  /**
+   * Runs `fn` while holding the lock: acquires (waiting up to `waitMs`), renews in the background
+   * well before expiry, aborts `signal` as soon as the lease is lost or cannot be renewed in
+   * time, releases in `finally`, and returns what `fn` returns.
+   *
+   * @example
+   * const total = await client.withLock('orders/42', async ({ token, signal }) => {
+   *   return fencedWrite(doc, { tableName: 'orders', key: { id: '42' }, token, set: { paid: true } });
+   * });
+   */
+  async withLock<T>(
+    lockId: string,
+    fn: (context: LockContext) => Promise<T>,
+    options: WithLockOptions = {},
+  ): Promise<T> {
+    const owner = options.owner ?? `lock-client-${randomUUID()}`;
+    const leaseMs = parseLeaseMs(options.leaseMs, LIMITS.leaseMsDefault);
+    const renewEveryMs = options.renewEveryMs ?? Math.floor(leaseMs / 3);
+    // The lease is measured from before each request was sent, on this machine's monotonic
+    // clock, so the local deadline is never later than the service's expiry.
+    const sentAt = performance.now();
+    const first = await this.acquire(lockId, {
+      owner,
+      leaseMs,
+      waitMs: options.waitMs,
+      data: options.data,
+    });
+    let grant = first;
+
+    const lost = new AbortController();
+    const stop = new AbortController();
+    const lose = (reason: Error) => {
+      if (!lost.signal.aborted) lost.abort(reason);
+    };
+    let expiry: NodeJS.Timeout | undefined;
+    const armExpiry = (startedAt: number, ms: number) => {
+      clearTimeout(expiry);
+      expiry = setTimeout(
+        () => lose(new LockLost(lockId, `lease of "${lockId}" ended before it could be renewed`)),
+        Math.max(0, startedAt + ms - performance.now()),
+      );
+    };
+    armExpiry(sentAt, first.leaseMs);
+
+    const renewing = (async () => {
+      // A caller-chosen owner may get back an older grant it already held (an idempotent
+      // retry), whose lease began earlier: renew at once to learn its real end.
+      let delay = options.owner === undefined ? renewEveryMs : 0;
+      while (!lost.signal.aborted) {
+        try {
+          await sleep(delay, undefined, { signal: stop.signal });
+        } catch {
+          return; // stopped: fn has finished
+        }
+        const startedAt = performance.now();
+        try {
+          grant = await this.transport.renew(lockId, { owner, token: grant.token, leaseMs });
+          armExpiry(startedAt, leaseMs);
+          delay = renewEveryMs;
+        } catch (err) {
+          if (err instanceof LockLost) return lose(err);
+          // A transient fault: try again soon; the expiry timer fires if the lease runs out first.
+          delay = Math.max(50, Math.floor(renewEveryMs / 4));
+        }
+      }
+    })();
+
+    try {
+      return await fn({ token: first.token, signal: lost.signal, grant: first });
+    } finally {
+      stop.abort();
+      clearTimeout(expiry);
+      await renewing;
+      try {
+        await this.transport.release(lockId, { owner, token: grant.token });
+      } catch {
+        // The lease ends by itself; a failed release must not hide fn's own outcome.
+      }
+    }
+  }
+}

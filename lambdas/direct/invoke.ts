@@ -1,0 +1,118 @@
+// Primary adapter: a direct invocation (Step Functions, Lambda.invoke) -> LockService -> result.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import { LIMITS, LockError, ValidationError } from '../core/index.js';
+import { parseObject } from '../core/validation.js';
+import {
+  ACTION_FIELDS,
+  ACTIONS,
+  isAction,
+  type LockRequest,
+  type LockResponse,
+  parseLockRequest,
+} from '../service/lock-requests.js';
+import type { LockService } from '../service/lock-service.js';
+
+/**
+ * The event of a direct invocation: an action, the lock id, and that action's fields.
+ *
+ * @example
+ * { "action": "acquire", "lockId": "reports", "owner": "exec-1", "leaseMs": 60000 }
+ */
+export interface InvokeEvent {
+  action: 'acquire' | 'renew' | 'release' | 'get' | 'forceRelease';
+  lockId: string;
+  [field: string]: unknown;
+}
+
+/**
+ * An unexpected fault, reported with a generic message (the real one is in the logs). Lock
+ * outcomes are thrown as the core's `LockHeld`, `LockLost` and `ValidationError`, whose `name`
+ * becomes the Lambda error type that a state machine's Retry/Catch matches.
+ *
+ * @example
+ * "Catch": [{ "ErrorEquals": ["InternalError"], "Next": "Alert" }]
+ */
+export class InternalError extends Error {
+  constructor(requestId: string) {
+    super(`internal error; the service logs have the details under request id ${requestId}`);
+    this.name = 'InternalError';
+  }
+}
+
+/** Time kept back from a wait so the function can still answer LockHeld before it times out. */
+export const ANSWER_MARGIN_MS = 2_000;
+
+/** The direct invocation handler's signature. */
+export type InvokeHandler = (event: unknown, context: Context) => Promise<LockResponse>;
+
+/**
+ * Checks an invocation event: an object, a known action, no fields that action does not take.
+ *
+ * @example
+ * const request = parseInvokeEvent({ action: 'get', lockId: 'reports' });
+ */
+export function parseInvokeEvent(event: unknown): LockRequest {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw new ValidationError(
+      'event',
+      'the event must be a JSON object with "action" and "lockId"',
+    );
+  }
+  const { action } = event as Record<string, unknown>;
+  if (!isAction(action)) {
+    throw new ValidationError(
+      'action',
+      `action must be one of ${ACTIONS.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(action) ?? 'nothing'}`,
+    );
+  }
+  const input = parseObject(event, ['action', 'lockId', ...ACTION_FIELDS[action]], 'event');
+  if (input.lockId === undefined) throw new ValidationError('lockId', 'lockId is required');
+  return parseLockRequest(action, input.lockId, input);
+}
+
+// A wait never outlasts the invocation: it ends in time to answer LockHeld rather than time out.
+function withinInvocation(request: LockRequest, context: Context): LockRequest {
+  if (request.action !== 'acquire' || typeof context?.getRemainingTimeInMillis !== 'function') {
+    return request;
+  }
+  const budget = Math.max(0, context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS);
+  const waitMs = request.options.waitMs ?? 0;
+  if (waitMs <= budget) return request;
+  return {
+    ...request,
+    options: { ...request.options, waitMs: Math.min(budget, LIMITS.waitMsMax) },
+  };
+}
+
+/**
+ * Builds the direct invocation handler over a service; `invoke.handler.ts` builds the deployed
+ * one from the environment.
+ *
+ * @example
+ * const handler = createInvokeHandler(new LockService(readConfig(process.env)));
+ * await handler({ action: 'get', lockId: 'reports' }, context);
+ */
+export function createInvokeHandler(service: LockService): InvokeHandler {
+  const handle = async (event: unknown, context: Context): Promise<LockResponse> => {
+    try {
+      const request = withinInvocation(parseInvokeEvent(event), context);
+      return await service.execute(request);
+    } catch (err) {
+      if (err instanceof LockError) {
+        service.logger.info('request refused', { error: err.name, reason: err.message });
+        throw err;
+      }
+      service.recordFault(err);
+      throw new InternalError(context?.awsRequestId ?? 'unknown');
+    }
+  };
+
+  return middy(handle)
+    .use(captureLambdaHandler(service.tracer))
+    .use(injectLambdaContext(service.logger, { resetKeys: true }))
+    .use(logMetrics(service.metrics, { captureColdStartMetric: true }));
+}

@@ -1,0 +1,46 @@
+// Primary adapter: API Gateway REST proxy event -> LockService (core LockManager) -> HTTP response.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { LockService } from '../service/lock-service.js';
+import { errorResponse, isClientError, ok } from './http-errors.js';
+import { parseHttpRequest } from './requests.js';
+import { route } from './routes.js';
+
+/** The REST proxy handler's signature. */
+export type ApiHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Builds the HTTP API handler over a service; `api.handler.ts` builds the deployed one from the
+ * environment, the local server and the tests build theirs against DynamoDB Local.
+ *
+ * @example
+ * const handler = createApiHandler(new LockService(readConfig(process.env)));
+ */
+export function createApiHandler(service: LockService): ApiHandler {
+  const handle = async (event: APIGatewayProxyEvent, context: Context) => {
+    try {
+      const { action, rawLockId } = route(event);
+      const request = parseHttpRequest(action, rawLockId, event, service.config.maxHttpWaitMs);
+      return ok(await service.execute(request));
+    } catch (err) {
+      if (!isClientError(err)) service.recordFault(err);
+      else
+        service.logger.info('request refused', {
+          error: (err as Error).name,
+          reason: (err as Error).message,
+        });
+      return errorResponse(err, event.requestContext?.requestId ?? context.awsRequestId);
+    }
+  };
+
+  return middy(handle)
+    .use(captureLambdaHandler(service.tracer))
+    .use(injectLambdaContext(service.logger, { resetKeys: true }))
+    .use(logMetrics(service.metrics, { captureColdStartMetric: true }));
+}

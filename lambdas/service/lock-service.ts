@@ -1,0 +1,199 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { type LockEvent, LockHeld, LockManager } from '../core/index.js';
+import type { ServiceConfig } from './config.js';
+import type { LockRequest, LockResponse } from './lock-requests.js';
+
+/** Parts a test or the local server may supply instead of the defaults. */
+export interface LockServiceParts {
+  /** @default a DocumentClient for the configured endpoint, traced by the Tracer */
+  client?: DynamoDBDocumentClient;
+  /** @default `new Logger({ serviceName })`, level from `POWERTOOLS_LOG_LEVEL` */
+  logger?: Logger;
+  /** @default `new Metrics({ namespace, serviceName })` (EMF on stdout; off with `POWERTOOLS_METRICS_DISABLED`) */
+  metrics?: Metrics;
+  /** @default `new Tracer({ serviceName })`, which is off outside Lambda */
+  tracer?: Tracer;
+}
+
+/**
+ * The names of the service's CloudWatch metrics (namespace {@link ServiceConfig.metricsNamespace},
+ * dimension `service`). Alarms and dashboards should use these constants.
+ */
+export const METRIC_NAMES = {
+  /** New grants, including takeovers. */
+  grants: 'Grants',
+  /** Grants that took over a lease that had expired without release. */
+  takeovers: 'Takeovers',
+  /** Acquires answered with LockHeld (one per request, however long it waited). */
+  refusals: 'Refusals',
+  /** Acquires by the current holder answered with its existing grant (retries). */
+  regrants: 'Regrants',
+  renewals: 'Renewals',
+  /** Renews refused with LockLost. */
+  lostLeases: 'LostLeases',
+  releases: 'Releases',
+  /** Releases of a grant that was no longer current (answered `released: false`). */
+  staleReleases: 'StaleReleases',
+  forceReleases: 'ForceReleases',
+  /** Unexpected faults (answered 500 / InternalError). */
+  internalErrors: 'InternalErrors',
+  /** Time spent in the lock operation, in ms, including any wait. */
+  latency: 'Latency',
+} as const;
+
+/**
+ * The service behind both edges: a {@link LockManager} wired to Powertools logs, metrics and
+ * traces. The HTTP and direct-invocation handlers only parse, call {@link LockService.execute}
+ * and map.
+ *
+ * @example
+ * const service = new LockService(readConfig(process.env));
+ * const grant = await service.execute({ action: 'acquire', lockId: 'reports', options: { owner: 'me' } });
+ */
+export class LockService {
+  readonly locks: LockManager;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+  private readonly ownsClient: boolean;
+
+  constructor(
+    readonly config: ServiceConfig,
+    parts: LockServiceParts = {},
+  ) {
+    const { serviceName, metricsNamespace: namespace } = config;
+    this.logger = parts.logger ?? new Logger({ serviceName });
+    this.tracer = parts.tracer ?? new Tracer({ serviceName });
+    // Metrics' own warnings go to the structured log rather than bare stdout.
+    this.metrics = parts.metrics ?? new Metrics({ namespace, serviceName, logger: this.logger });
+    this.ownsClient = parts.client === undefined;
+    this.locks = new LockManager({
+      tableName: config.tableName,
+      client: parts.client ?? this.createClient(),
+      defaultLeaseMs: config.defaultLeaseMs,
+      retentionMs: config.retentionMs,
+      onEvent: (event) => this.record(event),
+    });
+  }
+
+  private createClient(): DynamoDBDocumentClient {
+    const { dynamodbEndpoint: endpoint } = this.config;
+    // A local endpoint gets fixed dummy credentials, so nothing searches for (or reaches) real AWS.
+    const client = new DynamoDBClient(
+      endpoint === undefined
+        ? {}
+        : {
+            endpoint,
+            region: 'local',
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+          },
+    );
+    this.tracer.captureAWSv3Client(client);
+    return DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  /**
+   * Runs one checked request with the lock id and owner as log keys and its latency as a metric.
+   *
+   * @example
+   * const state = await service.execute({ action: 'get', lockId: 'reports' });
+   */
+  async execute(request: LockRequest): Promise<LockResponse> {
+    const { action, lockId } = request;
+    const owner = 'options' in request ? request.options.owner : undefined;
+    this.logger.appendKeys({ lockId, ...(owner === undefined ? {} : { owner }), action });
+    this.tracer.putAnnotation('action', action);
+    this.metrics.addMetadata('action', action);
+    const started = performance.now();
+    try {
+      return await this.dispatch(request);
+    } catch (err) {
+      if (err instanceof LockHeld)
+        this.metrics.addMetric(METRIC_NAMES.refusals, MetricUnit.Count, 1);
+      throw err;
+    } finally {
+      this.metrics.addMetric(
+        METRIC_NAMES.latency,
+        MetricUnit.Milliseconds,
+        Math.round((performance.now() - started) * 1000) / 1000,
+      );
+    }
+  }
+
+  private dispatch(request: LockRequest): Promise<LockResponse> {
+    switch (request.action) {
+      case 'acquire':
+        return this.locks.acquire(request.lockId, request.options);
+      case 'renew':
+        return this.locks.renew(request.lockId, request.options);
+      case 'release':
+        return this.locks.release(request.lockId, request.options);
+      case 'get':
+        return this.locks.get(request.lockId);
+      case 'forceRelease':
+        return this.locks.forceRelease(request.lockId);
+    }
+  }
+
+  /**
+   * Logs an unexpected fault with its real cause and counts it; the edge answers generically.
+   *
+   * @example
+   * catch (err) { service.recordFault(err); return internalError(); }
+   */
+  recordFault(err: unknown): void {
+    this.metrics.addMetric(METRIC_NAMES.internalErrors, MetricUnit.Count, 1);
+    this.logger.error('unexpected fault', err instanceof Error ? err : String(err));
+  }
+
+  /** Stops the DynamoDB client this service created (the local server calls it on close). */
+  close(): void {
+    if (this.ownsClient) this.locks.client.destroy();
+  }
+
+  // The manager's hook must not throw: an observability failure never fails a lock operation.
+  private record(event: LockEvent): void {
+    try {
+      const count = (name: string) => this.metrics.addMetric(name, MetricUnit.Count, 1);
+      switch (event.type) {
+        case 'granted':
+          count(METRIC_NAMES.grants);
+          if (event.takeover) count(METRIC_NAMES.takeovers);
+          this.logger.info('lock granted', { token: event.token, takeover: event.takeover });
+          break;
+        case 'regranted':
+          count(METRIC_NAMES.regrants);
+          this.logger.info('lock regranted', { token: event.token });
+          break;
+        case 'refused':
+          // Counted once per request in execute(): a waiting acquire may be refused many times.
+          this.logger.debug('lock refused', { holder: event.holder });
+          break;
+        case 'renewed':
+          count(METRIC_NAMES.renewals);
+          this.logger.info('lock renewed', { token: event.token });
+          break;
+        case 'lost':
+          count(METRIC_NAMES.lostLeases);
+          this.logger.info('lock lost', { token: event.token });
+          break;
+        case 'released':
+          count(event.released ? METRIC_NAMES.releases : METRIC_NAMES.staleReleases);
+          this.logger.info('lock released', { token: event.token, released: event.released });
+          break;
+        case 'forceReleased':
+          if (event.released) count(METRIC_NAMES.forceReleases);
+          this.logger.warn('lock force released', { released: event.released });
+          break;
+      }
+    } catch {
+      // Deliberately ignored, see above.
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface LockedSectionProps {
+  /** The lock service's direct-invocation function (`LockService.directFunction`). */
+  readonly lockFunction: lambda.IFunction;
+  /** The lock's id: a literal, or a path into the state input such as `JsonPath.stringAt('$.orderId')`. */
+  readonly lockId: string;
+  /**
+   * Where the grant `{ lockId, owner, token, expiresAt, leaseMs }` is put in the state, so the
+   * section's states can pass `token` to the resources they write.
+   * @default '$.lock'
+   */
+  readonly grantPath?: string;
+  /** Lease of the grant; renew with `renewStep` between steps that may outlast it. @default Duration.minutes(5) */
+  readonly lease?: Duration;
+  /** How long to keep retrying while someone else holds the lock before failing. @default Duration.minutes(10) */
+  readonly maxWait?: Duration;
+  /** First retry delay while the lock is held. @default Duration.seconds(2) */
+  readonly retryInterval?: Duration;
+  /** Growth of the retry delay. @default 1.5 */
+  readonly backoffRate?: number;
+  /** Longest retry delay. @default Duration.seconds(30) */
+  readonly maxRetryDelay?: Duration;
+}
+
+/**
+ * Wraps a chain of states in a locked section: acquire (owner = the execution id, so a retried
+ * acquire of the same execution gets its own grant back; `Retry` on `LockHeld` up to `maxWait`,
+ * then a `LockNotAcquired` failure), the states with the grant at `grantPath`, then release. Any
+ * error in the section releases the lock and then fails the execution with that same error.
+ *
+ * @example
+ * const section = new LockedSection(this, 'Nightly', {
+ *   lockFunction: service.directFunction, lockId: 'nightly-report',
+ * });
+ * const definition = section.wrap(build.next(section.renewStep('Renew')).next(publish));
+ * new sfn.StateMachine(this, 'Report', { definitionBody: sfn.DefinitionBody.fromChainable(definition) });
+ */
+export class LockedSection extends Construct {
+  /** Where the grant sits in the state. */
+  readonly grantPath: string;
+  private readonly props: LockedSectionProps;
+  private readonly leaseMs: number;
+  private wrapped = false;
+
+  constructor(scope: Construct, id: string, props: LockedSectionProps) {
+    super(scope, id);
+    this.props = props;
+    this.grantPath = props.grantPath ?? '$.lock';
+    if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(this.grantPath)) {
+      throw new Error(`grantPath must be a simple path like "$.lock", got "${this.grantPath}"`);
+    }
+    this.leaseMs = (props.lease ?? Duration.minutes(5)).toMilliseconds();
+  }
+
+  /**
+   * A state that renews the grant (same token, a fresh lease), for between long steps. The
+   * states before it must keep the grant at `grantPath` (give them a `resultPath`). A lost
+   * lock fails it with `LockLost`, which the section's catch turns into release-and-fail.
+   *
+   * @example
+   * section.wrap(stepOne.next(section.renewStep('RenewAfterStepOne')).next(stepTwo));
+   */
+  renewStep(id: string): sfn.TaskStateBase {
+    return this.invoke(id, 'renew', {
+      token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
+      leaseMs: this.leaseMs,
+    }).addRetry({
+      errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
+      maxAttempts: 3,
+    });
+  }
+
+  /**
+   * Builds acquire -> `body` -> release, with release-then-fail on any error in `body`. The
+   * section's output is `body`'s output. Call once per section.
+   *
+   * @example
+   * const definition = section.wrap(doWork);
+   */
+  wrap(body: sfn.IChainable): sfn.Chain {
+    if (this.wrapped)
+      throw new Error('a LockedSection wraps one body; create another for another body');
+    this.wrapped = true;
+    const { maxWait, retryInterval, backoffRate, maxRetryDelay } = this.props;
+    const interval = retryInterval ?? Duration.seconds(2);
+    const rate = backoffRate ?? 1.5;
+    const maxDelay = maxRetryDelay ?? Duration.seconds(30);
+
+    const acquire = this.invoke('Acquire', 'acquire', { leaseMs: this.leaseMs }, this.grantPath)
+      .addRetry({
+        errors: ['LockHeld'],
+        interval,
+        backoffRate: rate,
+        maxDelay,
+        // Full jitter halves the expected delay, so plan the attempts for twice the wait.
+        maxAttempts: attemptsWithin(
+          2 * (maxWait ?? Duration.minutes(10)).toMilliseconds(),
+          interval.toMilliseconds(),
+          rate,
+          maxDelay.toMilliseconds(),
+        ),
+        jitterStrategy: sfn.JitterType.FULL,
+      })
+      .addRetry({
+        errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
+        maxAttempts: 3,
+      });
+    acquire.addCatch(
+      new sfn.Fail(this, 'LockNotAcquired', {
+        stateName: this.stateName('LockNotAcquired'),
+        error: 'LockNotAcquired',
+        cause: 'the lock stayed held by another owner for longer than maxWait',
+      }),
+      { errors: ['LockHeld'], resultPath: sfn.JsonPath.DISCARD },
+    );
+
+    // The section's states run in a one-branch Parallel so one Catch covers them all; its output
+    // is kept beside the grant, which the release needs even if the states replaced their input.
+    const section = new sfn.Parallel(this, 'Section', {
+      stateName: this.stateName('Section'),
+      resultSelector: { 'output.$': '$[0]' },
+      resultPath: '$.lockedSection',
+    });
+    section.branch(body);
+
+    const failWithSectionError = new sfn.Fail(this, 'SectionFailed', {
+      stateName: this.stateName('SectionFailed'),
+      errorPath: '$.lockedSectionError.Error',
+      causePath: '$.lockedSectionError.Cause',
+    });
+    const releaseAfterError = this.release('ReleaseAfterError');
+    releaseAfterError.addCatch(failWithSectionError, { resultPath: sfn.JsonPath.DISCARD });
+    section.addCatch(releaseAfterError.next(failWithSectionError), {
+      errors: ['States.ALL'],
+      resultPath: '$.lockedSectionError',
+    });
+
+    const output = new sfn.Pass(this, 'SectionOutput', {
+      stateName: this.stateName('SectionOutput'),
+      outputPath: '$.lockedSection.output',
+    });
+    return sfn.Chain.start(acquire).next(section).next(this.release('Release')).next(output);
+  }
+
+  /** State names are unique per state machine: prefix them with this section's id. */
+  stateName(state: string): string {
+    return `${this.node.id} ${state}`;
+  }
+
+  private release(id: string): sfn.TaskStateBase {
+    return this.invoke(
+      id,
+      'release',
+      {
+        token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
+      },
+      sfn.JsonPath.DISCARD,
+    ).addRetry({
+      errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
+      maxAttempts: 3,
+    });
+  }
+
+  private invoke(
+    id: string,
+    action: 'acquire' | 'renew' | 'release',
+    fields: Record<string, unknown>,
+    resultPath: string = this.grantPath,
+  ): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, {
+      stateName: this.stateName(id),
+      lambdaFunction: this.props.lockFunction,
+      payload: sfn.TaskInput.fromObject({
+        action,
+        // After the acquire, the grant names the lock: the section's states may drop the input
+        // the lock id was read from.
+        lockId:
+          action === 'acquire'
+            ? this.props.lockId
+            : sfn.JsonPath.stringAt(`${this.grantPath}.lockId`),
+        // One owner per execution: a retried acquire of this execution is idempotent.
+        owner: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        ...fields,
+      }),
+      resultSelector:
+        resultPath === sfn.JsonPath.DISCARD
+          ? undefined
+          : {
+              'lockId.$': '$.Payload.lockId',
+              'owner.$': '$.Payload.owner',
+              'token.$': '$.Payload.token',
+              'expiresAt.$': '$.Payload.expiresAt',
+              'leaseMs.$': '$.Payload.leaseMs',
+            },
+      resultPath,
+      retryOnServiceExceptions: false,
+    });
+  }
+}
+
+/** Retry attempts whose summed delays first reach `waitMs` (Step Functions has no "retry until"). */
+export function attemptsWithin(
+  waitMs: number,
+  intervalMs: number,
+  rate: number,
+  maxDelayMs: number,
+): number {
+  let total = 0;
+  let attempts = 0;
+  while (total < waitMs && attempts < 10_000) {
+    total += Math.min(intervalMs * rate ** attempts, maxDelayMs);
+    attempts++;
+  }
+  return Math.max(1, attempts);
+}
