@@ -2,9 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../lambdas/core/index.js';
 import { createApiHandler, type ApiHandler } from '../lambdas/http/api.js';
+import { lambdaContext } from './lambda-context.js';
 import { errorResponse } from '../lambdas/http/http-errors.js';
 import { matchPath } from '../lambdas/http/routes.js';
 import { readConfig } from '../lambdas/service/config.js';
@@ -147,27 +148,6 @@ function toProxyEvent(
   };
 }
 
-function toContext(requestId: string): Context {
-  const deadline = Date.now() + INTEGRATION_TIMEOUT_MS;
-  const unsupported = () => {
-    throw new Error('the local server does not support callback-style handlers');
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: FUNCTION_NAME,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${FUNCTION_NAME}`,
-    memoryLimitInMB: '512',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${FUNCTION_NAME}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported,
-    fail: unsupported,
-    succeed: unsupported,
-  };
-}
-
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -191,7 +171,13 @@ async function serve(handler: ApiHandler, req: IncomingMessage, res: ServerRespo
     send(res, errorResponse(error, requestId));
     return;
   }
-  send(res, await handler(toProxyEvent(req, body, requestId), toContext(requestId)));
+  send(
+    res,
+    await handler(
+      toProxyEvent(req, body, requestId),
+      lambdaContext(FUNCTION_NAME, INTEGRATION_TIMEOUT_MS, requestId),
+    ),
+  );
 }
 
 /**

@@ -1,3 +1,4 @@
+import { METRIC_NAMES } from './metric-names.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -19,31 +20,6 @@ export interface LockServiceParts {
   tracer?: Tracer;
 }
 
-/**
- * The names of the service's CloudWatch metrics (namespace {@link ServiceConfig.metricsNamespace},
- * dimension `service`). Alarms and dashboards should use these constants.
- */
-export const METRIC_NAMES = {
-  /** New grants, including takeovers. */
-  grants: 'Grants',
-  /** Grants that took over a lease that had expired without release. */
-  takeovers: 'Takeovers',
-  /** Acquires answered with LockHeld (one per request, however long it waited). */
-  refusals: 'Refusals',
-  /** Acquires by the current holder answered with its existing grant (retries). */
-  regrants: 'Regrants',
-  renewals: 'Renewals',
-  /** Renews refused with LockLost. */
-  lostLeases: 'LostLeases',
-  releases: 'Releases',
-  /** Releases of a grant that was no longer current (answered `released: false`). */
-  staleReleases: 'StaleReleases',
-  forceReleases: 'ForceReleases',
-  /** Unexpected faults (answered 500 / InternalError). */
-  internalErrors: 'InternalErrors',
-  /** Time spent in the lock operation, in ms, including any wait. */
-  latency: 'Latency',
-} as const;
 
 /**
  * The service behind both edges: a {@link LockManager} wired to Powertools logs, metrics and

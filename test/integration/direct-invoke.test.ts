@@ -3,6 +3,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { lambdaContext } from '../../local/lambda-context.js';
 import type { Context } from 'aws-lambda';
 import { createInvokeHandler, type InvokeHandler } from '../../lambdas/direct/invoke.js';
 import { readConfig } from '../../lambdas/service/config.js';
@@ -14,23 +15,8 @@ let handler: InvokeHandler;
 const doc = documentClient();
 const silent = () => new Logger({ logLevel: 'SILENT' });
 
-function context(remainingMs = 60_000): Context {
-  const deadline = Date.now() + remainingMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'lock-invoke-test',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:lock-invoke-test',
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-1234',
-    logGroupName: '/aws/lambda/lock-invoke-test',
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
+const context = (remainingMs = 60_000): Context =>
+  lambdaContext('lock-invoke-test', remainingMs, 'req-1234');
 
 function serviceFor(table: string, parts: ConstructorParameters<typeof LockService>[1] = {}) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';

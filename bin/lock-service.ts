@@ -1,0 +1,4 @@
+// The CDK app (`cdk synth`, `cdk deploy`): the lock service stack, checked by cdk-nag.
+import { createLockServiceApp } from '../lib/lock-service-app.js';
+
+createLockServiceApp();

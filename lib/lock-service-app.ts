@@ -1,0 +1,53 @@
+import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { LockServiceStack } from './lock-service-stack.js';
+
+/**
+ * Context key choosing what happens to the table and logs when the stack is deleted:
+ * `retain` (the default) or `destroy` (for throwaway stacks).
+ *
+ * @example
+ * // npx cdk deploy -c lockService:removalPolicy=destroy
+ * createLockServiceApp({ context: { [REMOVAL_POLICY_CONTEXT]: 'destroy' } });
+ */
+export const REMOVAL_POLICY_CONTEXT = 'lockService:removalPolicy';
+
+/**
+ * The deployable app and its stack, as `bin/lock-service.ts` and the tests build them.
+ *
+ * @example
+ * const { app, stack }: LockServiceApp = createLockServiceApp();
+ */
+export interface LockServiceApp {
+  /** The CDK app, with cdk-nag's AwsSolutions checks registered. */
+  readonly app: App;
+  /** The lock service stack (construct id `LockService`). */
+  readonly stack: LockServiceStack;
+}
+
+/**
+ * Builds the app: one `LockService` stack (no account or region, so it synthesizes offline)
+ * checked by cdk-nag's AwsSolutions rules at synth, which fails on any unacknowledged finding.
+ *
+ * @example
+ * const { app } = createLockServiceApp();
+ * app.synth(); // throws listing the rule ids if cdk-nag finds anything
+ */
+export function createLockServiceApp(props: AppProps = {}): LockServiceApp {
+  const app = new App(props);
+  const stack = new LockServiceStack(app, 'LockService', {
+    lockService: {
+      removalPolicy: removalPolicyFrom(app.node.tryGetContext(REMOVAL_POLICY_CONTEXT)),
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+function removalPolicyFrom(value: unknown): RemovalPolicy {
+  if (value === undefined || value === 'retain') return RemovalPolicy.RETAIN;
+  if (value === 'destroy') return RemovalPolicy.DESTROY;
+  throw new Error(
+    `context ${REMOVAL_POLICY_CONTEXT} must be "retain" or "destroy", got ${String(value)}`,
+  );
+}

@@ -1,0 +1,672 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { LIMITS } from '../lambdas/core/limits.js';
+import { LOCK_TABLE_SCHEMA } from '../lambdas/core/lock-table.js';
+import { METRIC_NAMES } from '../lambdas/service/metric-names.js';
+
+/** The repository root: handler entries and the npm lock file are found from here, not from the cwd. */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Handler entry files (written by the service layer; the construct only bundles them). */
+const HANDLER_ENTRIES = {
+  api: join(PROJECT_ROOT, 'lambdas/http/api.handler.ts'),
+  direct: join(PROJECT_ROOT, 'lambdas/direct/invoke.handler.ts'),
+} as const;
+
+/**
+ * API Gateway's integration timeout for REST APIs: a request that takes longer gets a 504,
+ * so the API function never needs more and an HTTP `waitMs` must stay well below it.
+ */
+const API_GATEWAY_TIMEOUT = Duration.seconds(29);
+
+/**
+ * ESM bundles cannot `require`; some CommonJS dependencies still do, so the bundle defines it
+ * (the banner esbuild's docs recommend for `format: esm` on Node).
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __lockServiceCreateRequire } from 'node:module';" +
+  'const require = __lockServiceCreateRequire(import.meta.url);';
+
+/**
+ * An operation of the lock API, for narrowing {@link LockService.grantInvokeApi}.
+ *
+ * @example
+ * service.grantInvokeApi(workerRole, LockOperation.ACQUIRE, LockOperation.RENEW, LockOperation.RELEASE);
+ */
+export enum LockOperation {
+  /** `POST /locks/{lockId}/acquire` */
+  ACQUIRE = 'acquire',
+  /** `POST /locks/{lockId}/renew` */
+  RENEW = 'renew',
+  /** `POST /locks/{lockId}/release` */
+  RELEASE = 'release',
+  /** `GET /locks/{lockId}` */
+  GET = 'get',
+  /** `DELETE /locks/{lockId}` (operator force release: evicts any holder) */
+  FORCE_RELEASE = 'forceRelease',
+}
+
+/** The HTTP method and resource path (lock id as `*`) of each operation, for execute-api ARNs. */
+const OPERATION_ROUTES: Record<LockOperation, { method: string; path: string }> = {
+  [LockOperation.ACQUIRE]: { method: 'POST', path: '/locks/*/acquire' },
+  [LockOperation.RENEW]: { method: 'POST', path: '/locks/*/renew' },
+  [LockOperation.RELEASE]: { method: 'POST', path: '/locks/*/release' },
+  [LockOperation.GET]: { method: 'GET', path: '/locks/*' },
+  [LockOperation.FORCE_RELEASE]: { method: 'DELETE', path: '/locks/*' },
+};
+
+/** The only DynamoDB actions the lock core performs: every operation is one UpdateItem or one GetItem. */
+const TABLE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
+
+/** What DynamoDB needs from a caller's principal to use a customer managed table key. */
+const KEY_ACTIONS = [
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:DescribeKey',
+] as const;
+
+/**
+ * Properties of a {@link LockService}. Every property is optional.
+ *
+ * @example
+ * const props: LockServiceProps = { removalPolicy: RemovalPolicy.DESTROY, throttlingRateLimit: 50 };
+ */
+export interface LockServiceProps {
+  /**
+   * Name of the DynamoDB table.
+   *
+   * @default - CloudFormation generates a unique name (read it from `table.tableName`)
+   */
+  readonly tableName?: string;
+
+  /**
+   * What happens to the table and the log groups when they leave the stack or the stack is
+   * deleted. Only `RETAIN` and `DESTROY` are meaningful here.
+   *
+   * @default RemovalPolicy.RETAIN - the lock table (and with it every lock's fencing counter) and the logs outlive the stack
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether DynamoDB refuses to delete the table until this is turned off.
+   *
+   * @default - true unless `removalPolicy` is `DESTROY`
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * A customer managed KMS key to encrypt the table with. The functions (and principals given
+   * {@link LockService.grantTableAccess}) are granted `kms:Decrypt`, `kms:Encrypt`,
+   * `kms:GenerateDataKey` and `kms:DescribeKey` on it.
+   *
+   * @default - the table is encrypted with the AWS managed key `alias/aws/dynamodb`
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Lambda runtime of both functions. The bundle targets Node.js 22 syntax, so use 22 or newer.
+   *
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * Memory of each function in MiB (Lambda gives CPU in proportion).
+   *
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Timeout of the direct-invocation function. An acquire with `waitMs` can wait only as long
+   * as this allows.
+   *
+   * @default Duration.minutes(1)
+   */
+  readonly directFunctionTimeout?: Duration;
+
+  /**
+   * Lease given when a request names no `leaseMs` (sets `DEFAULT_LEASE_MS`), in ms.
+   *
+   * @default - the handlers' default, 30 000 ms (`LIMITS.leaseMsDefault`)
+   */
+  readonly defaultLeaseMs?: number;
+
+  /**
+   * How long DynamoDB keeps the item of an unused lock after its last lease ends, before TTL
+   * may delete it (sets `RETENTION_MS`), in ms. Tokens stay monotonic across that deletion
+   * only while writers' clocks agree to within this, so it must be at least one hour.
+   *
+   * @default - 3 600 000 ms (one hour), the handlers' default
+   */
+  readonly retentionMs?: number;
+
+  /**
+   * The longest `waitMs` the HTTP API accepts (sets `MAX_HTTP_WAIT_MS`), in ms. Must stay
+   * below API Gateway's 29 s integration timeout.
+   *
+   * @default - 25 000 ms, the API handler's default cap
+   */
+  readonly maxHttpWaitMs?: number;
+
+  /**
+   * Service name in logs, traces and metric dimensions (`POWERTOOLS_SERVICE_NAME`).
+   *
+   * @default 'fenced-lock'
+   */
+  readonly serviceName?: string;
+
+  /**
+   * CloudWatch namespace of the handlers' EMF metrics (`POWERTOOLS_METRICS_NAMESPACE`).
+   *
+   * @default 'FencedLock'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Retention of the functions' log groups and the API access log group.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Name of the API stage (the last segment of the base URL).
+   *
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * Steady-state request rate limit of the API stage, in requests per second.
+   *
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+
+  /**
+   * Burst limit of the API stage, in requests.
+   *
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+
+  /**
+   * Whether to create the role API Gateway needs to write access and execution logs to
+   * CloudWatch, and set it on the account. The setting is per account and region: leave
+   * this on in one stack only, and turn it off where the account already has a role.
+   *
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+}
+
+/**
+ * The lock service: a DynamoDB lock table, the Lambda handlers over the lock core, and a REST
+ * API with IAM (SigV4) authorization on every method, with alarms for handler errors, API 5XX
+ * and DynamoDB throttles and system errors.
+ *
+ * Two ways in:
+ * - the HTTP API (`url`): `POST /locks/{lockId}/acquire|renew|release`, `GET /locks/{lockId}`,
+ *   `DELETE /locks/{lockId}`; give callers {@link grantInvokeApi};
+ * - the direct-invocation function (`directFunction`), for Step Functions and Lambdas calling
+ *   `Lambda.invoke` with `{ action, lockId, ... }`; give callers {@link grantInvokeFunctions}.
+ *
+ * The construct acknowledges the cdk-nag AwsSolutions findings that are deliberate parts of
+ * this design, each with its reason (see `acknowledgeNagFindings`).
+ *
+ * @example
+ * const locks = new LockService(this, 'Locks', { removalPolicy: RemovalPolicy.RETAIN });
+ * locks.grantInvokeFunctions(myWorkerFunction);
+ * myWorkerFunction.addEnvironment('LOCK_FUNCTION_NAME', locks.directFunction.functionName);
+ */
+export class LockService extends Construct {
+  /** The lock table: partition key `lockId`, TTL on `ttl`, on-demand, PITR, encrypted. */
+  public readonly table: dynamodb.Table;
+  /** The function behind every API route (API Gateway proxy events). */
+  public readonly apiFunction: NodejsFunction;
+  /** The function for direct invocation (`{ action, lockId, ... }`) by Step Functions and Lambdas. */
+  public readonly directFunction: NodejsFunction;
+  /** The REST API. */
+  public readonly api: apigateway.RestApi;
+  /** Base URL of the API stage, ending in `/` (e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/`). */
+  public readonly url: string;
+  /**
+   * The alarms (API handler errors, handler faults, API 5XX, DynamoDB throttles and system errors).
+   * They have no actions: add yours, e.g. `alarm.addAlarmAction(new SnsAction(topic))`.
+   */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  /** `service` dimension of the handlers' metrics. */
+  public readonly serviceName: string;
+  /** CloudWatch namespace of the handlers' metrics. */
+  public readonly metricsNamespace: string;
+
+  private readonly encryptionKey?: kms.IKey;
+
+  constructor(scope: Construct, id: string, props: LockServiceProps = {}) {
+    super(scope, id);
+    validateProps(props);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.encryptionKey = props.encryptionKey;
+    this.serviceName = props.serviceName ?? 'fenced-lock';
+    this.metricsNamespace = props.metricsNamespace ?? 'FencedLock';
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: LOCK_TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      timeToLiveAttribute: LOCK_TABLE_SCHEMA.ttlAttribute,
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey
+        ? dynamodb.TableEncryption.CUSTOMER_MANAGED
+        : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      deletionProtection: props.deletionProtection ?? removalPolicy !== RemovalPolicy.DESTROY,
+      removalPolicy,
+    });
+
+    const commonEnv: Record<string, string> = {
+      LOCK_TABLE_NAME: this.table.tableName,
+      POWERTOOLS_SERVICE_NAME: this.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
+      // The bundle is minified: stack traces are only readable through its source map.
+      NODE_OPTIONS: '--enable-source-maps',
+      ...optionalEnv('DEFAULT_LEASE_MS', props.defaultLeaseMs),
+      ...optionalEnv('RETENTION_MS', props.retentionMs),
+    };
+    const functionOptions = {
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
+      memorySize: props.memorySize ?? 256,
+      logRetention,
+      removalPolicy,
+    };
+
+    this.apiFunction = this.createFunction('ApiFunction', {
+      ...functionOptions,
+      entry: HANDLER_ENTRIES.api,
+      description: 'Lock service: HTTP API handler (API Gateway REST proxy events)',
+      timeout: API_GATEWAY_TIMEOUT,
+      environment: { ...commonEnv, ...optionalEnv('MAX_HTTP_WAIT_MS', props.maxHttpWaitMs) },
+    });
+    this.directFunction = this.createFunction('DirectFunction', {
+      ...functionOptions,
+      entry: HANDLER_ENTRIES.direct,
+      description: 'Lock service: direct invocation { action, lockId, ... }',
+      timeout: props.directFunctionTimeout ?? Duration.minutes(1),
+      environment: commonEnv,
+    });
+
+    this.api = this.createApi(props, logRetention, removalPolicy);
+    this.url = this.api.url;
+    this.alarms = this.createAlarms();
+    this.acknowledgeNagFindings();
+  }
+
+  /**
+   * Lets `grantee` call the HTTP API: `execute-api:Invoke` on the routes of the given
+   * operations of this API's stage (all five when none are given). Nothing else.
+   *
+   * @param grantee the principal to grant
+   * @param operations the operations to allow; default all, including the operator's force release
+   *
+   * @example
+   * locks.grantInvokeApi(clientRole); // every route
+   * locks.grantInvokeApi(readerRole, LockOperation.GET); // only GET /locks/{lockId}
+   */
+  public grantInvokeApi(grantee: iam.IGrantable, ...operations: LockOperation[]): iam.Grant {
+    const chosen = operations.length > 0 ? operations : Object.values(LockOperation);
+    const resourceArns = [...new Set(chosen)].map((operation) => {
+      const { method, path } = OPERATION_ROUTES[operation];
+      return this.api.arnForExecuteApi(method, path, this.api.deploymentStage.stageName);
+    });
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns,
+    });
+  }
+
+  /**
+   * Lets `grantee` invoke the direct-invocation function: `lambda:InvokeFunction` on
+   * `directFunction` (its unqualified ARN). Nothing else. The function runs every action,
+   * including `forceRelease`, so give it to trusted callers. The API function is not included:
+   * only API Gateway invokes it.
+   *
+   * For a Step Functions `LambdaInvoke` task on `directFunction` the task grants this itself.
+   *
+   * @example
+   * locks.grantInvokeFunctions(workerFunction);
+   */
+  public grantInvokeFunctions(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.directFunction.functionArn],
+    });
+  }
+
+  /**
+   * Lets `grantee` use the lock table directly through the lock core (the SDK's DynamoDB
+   * transport): `dynamodb:UpdateItem` and `dynamodb:GetItem` on this table, plus
+   * `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey` and `kms:DescribeKey` on its key when
+   * `encryptionKey` is set. Nothing else. The handlers get exactly this.
+   *
+   * @example
+   * locks.grantTableAccess(batchJobRole);
+   */
+  public grantTableAccess(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...TABLE_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    if (!this.encryptionKey) return grant;
+    return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));
+  }
+
+  private createFunction(
+    id: string,
+    options: {
+      entry: string;
+      description: string;
+      timeout: Duration;
+      environment: Record<string, string>;
+      runtime: lambda.Runtime;
+      memorySize: number;
+      logRetention: logs.RetentionDays;
+      removalPolicy: RemovalPolicy;
+    },
+  ): NodejsFunction {
+    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+      retention: options.logRetention,
+      removalPolicy: options.removalPolicy,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log
+    // group only. The table statement comes from grantTableAccess, X-Ray's from `tracing`.
+    const role = new iam.Role(this, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${options.description}: execution role`,
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+
+    const fn = new NodejsFunction(this, id, {
+      entry: options.entry,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: options.runtime,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: options.memorySize,
+      timeout: options.timeout,
+      description: options.description,
+      role,
+      logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      environment: options.environment,
+      bundling: {
+        // Always the local esbuild (a devDependency): synth works offline and without Docker.
+        forceDockerBundling: false,
+        minify: true,
+        // Minified but with class and function names: Step Functions' Retry/Catch and the
+        // HTTP edge tell errors apart by name, and stack traces stay readable.
+        keepNames: true,
+        sourceMap: true,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        target: 'node22',
+        // Ship the SDK versions the tests ran against rather than the runtime's copy.
+        bundleAwsSDK: true,
+      },
+    });
+    this.grantTableAccess(fn);
+    return fn;
+  }
+
+  private createApi(
+    props: LockServiceProps,
+    logRetention: logs.RetentionDays,
+    removalPolicy: RemovalPolicy,
+  ): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
+      retention: logRetention,
+      removalPolicy,
+    });
+    const cloudWatchRole = props.cloudWatchRole ?? true;
+    const api = new apigateway.RestApi(this, 'Api', {
+      // Unique per construct: the API 5XX alarm's metric is keyed by the API name.
+      restApiName: Names.uniqueResourceName(this, { maxLength: 128 }),
+      description: 'Fenced lock service (IAM-authorized)',
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      cloudWatchRole,
+      cloudWatchRoleRemovalPolicy: cloudWatchRole ? removalPolicy : undefined,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        throttlingRateLimit: props.throttlingRateLimit ?? 100,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        tracingEnabled: true,
+        // Execution logs for errors only: INFO would log every request twice (access logs too).
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+      // The console's test invoke bypasses IAM; one permission per method is enough.
+      defaultIntegration: new apigateway.LambdaIntegration(this.apiFunction, {
+        allowTestInvoke: false,
+      }),
+    });
+
+    const validator = api.addRequestValidator('Validator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    // The gateway checks only that a body is a JSON object; the handler checks each field,
+    // so a 400 names the field the same way in AWS and on a laptop (`npm start`).
+    const bodyModel = api.addModel('LockRequestBody', {
+      contentType: 'application/json',
+      modelName: 'LockRequestBody',
+      schema: {
+        schema: apigateway.JsonSchemaVersion.DRAFT4,
+        title: 'LockRequestBody',
+        type: apigateway.JsonSchemaType.OBJECT,
+      },
+    });
+    api.addGatewayResponse('BadRequestBody', {
+      type: apigateway.ResponseType.BAD_REQUEST_BODY,
+      statusCode: '400',
+      templates: {
+        'application/json':
+          '{"error":"ValidationError","message":"the request body must be a JSON object","field":"body"}',
+      },
+    });
+    // Gateway-made 5XX (integration failure or timeout) in the API's error shape; the message
+    // is API Gateway's own text, which names no internals.
+    api.addGatewayResponse('Default5xx', {
+      type: apigateway.ResponseType.DEFAULT_5XX,
+      templates: {
+        'application/json': '{"error":"InternalError","message":$context.error.messageString}',
+      },
+    });
+
+    const withLockId = {
+      requestValidator: validator,
+      requestParameters: { 'method.request.path.lockId': true },
+    };
+    const locks = api.root.addResource('locks');
+    const lock = locks.addResource('{lockId}');
+    lock.addMethod('GET', undefined, withLockId);
+    lock.addMethod('DELETE', undefined, withLockId);
+    for (const action of ['acquire', 'renew', 'release']) {
+      const resource = lock.addResource(action);
+      resource.addMethod('POST', undefined, {
+        ...withLockId,
+        requestModels: { 'application/json': bodyModel },
+      });
+      // Other methods reach the handler, which answers 405 with a JSON error, as locally.
+      resource.addMethod('ANY', undefined, withLockId);
+    }
+    lock.addMethod('ANY', undefined, withLockId);
+    // Unknown paths reach the handler too (404 with a JSON error) instead of API Gateway's
+    // 403 "Missing Authentication Token". Still IAM-authorized, like every method.
+    api.root.addMethod('ANY', undefined, { requestValidator: validator });
+    locks.addMethod('ANY', undefined, { requestValidator: validator });
+    api.root.addProxy({
+      anyMethod: true,
+      defaultMethodOptions: {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: validator,
+      },
+    });
+    return api;
+  }
+
+  private createAlarms(): cloudwatch.Alarm[] {
+    const period = Duration.minutes(1);
+    const alarm = (id: string, metric: cloudwatch.IMetric, description: string) =>
+      new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+    const operations = [dynamodb.Operation.UPDATE_ITEM, dynamodb.Operation.GET_ITEM];
+    return [
+      alarm(
+        'ApiFunctionErrorsAlarm',
+        this.apiFunction.metricErrors({ period, statistic: 'Sum' }),
+        'The HTTP API handler failed (crash or timeout); refusals are HTTP answers and do not count.',
+      ),
+      alarm(
+        'HandlerFaultsAlarm',
+        new cloudwatch.Metric({
+          namespace: this.metricsNamespace,
+          metricName: METRIC_NAMES.internalErrors,
+          dimensionsMap: { service: this.serviceName },
+          statistic: 'Sum',
+          period,
+        }),
+        // Lambda's own Errors metric of the direct function also counts the named refusals it
+        // throws by design (LockHeld under contention), so faults are counted by the handlers.
+        'A handler met an unexpected fault (answered 500 or InternalError).',
+      ),
+      alarm(
+        'Api5xxAlarm',
+        this.api.metricServerError({ period, statistic: 'Sum' }),
+        'The lock API answered 5XX.',
+      ),
+      alarm(
+        'TableThrottlesAlarm',
+        this.table.metricThrottledRequestsForOperations({ operations, period }),
+        'DynamoDB throttled lock table requests.',
+      ),
+      alarm(
+        'TableSystemErrorsAlarm',
+        this.table.metricSystemErrorsForOperations({ operations, period }),
+        'DynamoDB answered lock table requests with system errors.',
+      ),
+    ];
+  }
+
+  /**
+   * cdk-nag AwsSolutions findings that this design accepts, each scoped to the construct it
+   * concerns and carrying its reason. Acknowledgements are construct metadata: without
+   * cdk-nag they change nothing.
+   */
+  private acknowledgeNagFindings(): void {
+    for (const fn of [this.apiFunction, this.directFunction]) {
+      Validations.of(fn.role ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and ' +
+          'xray:PutTelemetryRecords, which support no resource-level permissions; the ' +
+          'statement holds only those two actions.',
+      });
+      Validations.of(fn).acknowledge({
+        id: 'AwsSolutions-L1',
+        reason:
+          'The runtime is pinned on purpose (default Node.js 22, matching the bundle target ' +
+          'node22 the handlers are tested for) rather than following whichever runtime the ' +
+          'installed aws-cdk-lib lists as newest; choose another with the `runtime` prop.',
+      });
+    }
+    const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
+    if (cloudWatchRole) {
+      Validations.of(cloudWatchRole).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason:
+          'The account-level role API Gateway needs to write access and execution logs; only ' +
+          'apigateway.amazonaws.com can assume it, and the AWS managed policy is the one AWS ' +
+          'documents for exactly this.',
+      });
+    }
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Every method requires SigV4-signed requests from IAM principals granted ' +
+        'execute-api:Invoke, and the stage is throttled; a WAF web ACL would add cost without ' +
+        'screening anything an anonymous caller can reach. Associate one outside the construct ' +
+        'if your policy requires it.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'The callers are AWS principals (Lambdas, Step Functions, operators), so the API uses ' +
+        'IAM (SigV4) authorization on every method instead of a Cognito user pool.',
+    });
+  }
+}
+
+/** Fails synth early, naming the prop, rather than deploying a service that refuses to start. */
+function validateProps(props: LockServiceProps): void {
+  const integer = (name: string, value: number | undefined, min: number, max: number) => {
+    if (value === undefined) return;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      throw new Error(
+        `LockService: ${name} must be an integer from ${min} to ${max}, got ${value}`,
+      );
+    }
+  };
+  integer('defaultLeaseMs', props.defaultLeaseMs, LIMITS.leaseMsMin, LIMITS.leaseMsMax);
+  integer('retentionMs', props.retentionMs, 3_600_000, Number.MAX_SAFE_INTEGER);
+  integer('maxHttpWaitMs', props.maxHttpWaitMs, 0, API_GATEWAY_TIMEOUT.toMilliseconds() - 1_000);
+  integer('throttlingRateLimit', props.throttlingRateLimit, 1, 10_000);
+  integer('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
+  integer('memorySize', props.memorySize, 128, 10_240);
+}
+
+function optionalEnv(name: string, value: number | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: String(value) };
+}

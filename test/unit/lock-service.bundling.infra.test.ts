@@ -1,0 +1,96 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { LockServiceStack } from '../../lib/lock-service-stack.js';
+
+// The one test that bundles: with the local esbuild, offline, and with Docker made unusable
+// so that a silent fallback to Docker bundling would fail the test instead of passing it.
+describe('handler bundles', () => {
+  const savedDocker = process.env.CDK_DOCKER;
+  let bundles: { description: string; dir: string }[];
+
+  beforeAll(() => {
+    process.env.CDK_DOCKER = '/nonexistent/docker';
+    const app = new App();
+    const stack = new LockServiceStack(app, 'Bundled');
+    const assembly = app.synth();
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    bundles = Object.values(functions).map((fn) => {
+      const { Code, Description } = fn.Properties as {
+        Code: { S3Key: string };
+        Description: string;
+      };
+      return {
+        description: Description,
+        dir: join(assembly.directory, `asset.${Code.S3Key.replace(/\.zip$/, '')}`),
+      };
+    });
+  }, 120_000);
+
+  afterAll(() => {
+    if (savedDocker === undefined) delete process.env.CDK_DOCKER;
+    else process.env.CDK_DOCKER = savedDocker;
+  });
+
+  it('bundles both handlers as minified ESM with a source map and the createRequire banner', () => {
+    expect(bundles).toHaveLength(2);
+    for (const { dir } of bundles) {
+      const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
+      expect(code.startsWith('import { createRequire as __lockServiceCreateRequire }')).toBe(true);
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      // minified: long lines (unminified esbuild output averages well under 100 characters)
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1_000);
+      expect(existsSync(join(dir, 'index.mjs.map'))).toBe(true);
+    }
+  });
+
+  it('maps each bundle back to its handler entry', () => {
+    const entries = bundles.map(({ dir }) => {
+      const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as {
+        sources: string[];
+      };
+      return map.sources.find((s) => /\.handler\.ts$/.test(s));
+    });
+    expect(entries.map((s) => s?.replace(/^.*lambdas\//, 'lambdas/')).sort()).toEqual([
+      'lambdas/direct/invoke.handler.ts',
+      'lambdas/http/api.handler.ts',
+    ]);
+  });
+
+  it('loads in plain Node as an ES module exporting handler', () => {
+    for (const { dir } of bundles) {
+      const url = pathToFileURL(join(dir, 'index.mjs')).href;
+      const run = spawnSync(
+        process.execPath,
+        [
+          '--enable-source-maps',
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(url)}); console.log(typeof m.handler);`,
+        ],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+          // Cold start reads its configuration; no request is made, so nothing needs a network.
+          env: {
+            PATH: process.env.PATH,
+            LOCK_TABLE_NAME: 'locks',
+            AWS_REGION: 'eu-west-1',
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
+        },
+      );
+      // stderr is shown only when the import failed, to say why
+      expect({ status: run.status, stderr: run.status === 0 ? '' : run.stderr }).toEqual({
+        status: 0,
+        stderr: '',
+      });
+      expect(run.stdout.trim()).toBe('function');
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { jest } from '@jest/globals';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { createLockServiceApp, REMOVAL_POLICY_CONTEXT } from '../../lib/lock-service-app.js';
+import { LockService } from '../../lib/lock-service.js';
+
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+/** Every acknowledgement in the tree: where, which rule, and why. */
+function acknowledgements(app: App): { path: string; id: string; reason: unknown }[] {
+  return app.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, unknown>).map(([id, reason]) => ({
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
+}
+
+describe('cdk-nag AwsSolutionsChecks', () => {
+  it('finds nothing unacknowledged in the app', () => {
+    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    const { violations } = new AwsSolutionsChecks().validateScope(app);
+    expect(violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
+  });
+
+  it('lets the app synthesize with the checks registered as a validation plugin', () => {
+    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  it('gives every acknowledgement a rule id and a real reason', () => {
+    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    const acks = acknowledgements(app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const ack of acks) {
+      expect(ack.id).toMatch(/AwsSolutions-[A-Z]+\d+/);
+      expect(typeof ack.reason).toBe('string');
+      expect((ack.reason as string).trim().length).toBeGreaterThan(40);
+    }
+  });
+
+  it('acknowledges only what the design needs (each one is a real finding without it)', () => {
+    // Build the same app with acknowledge() recording instead of acknowledging.
+    const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
+    try {
+      const { app } = createLockServiceApp({ context: NO_BUNDLING });
+      const acked = new Set(spy.mock.calls.flat().map((rule) => rule.id));
+      const found = new Set(
+        new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName),
+      );
+      expect(acked.size).toBeGreaterThan(0);
+      expect([...acked].sort()).toEqual([...found].sort());
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('fails synth on an unacknowledged finding (the check is live)', () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Careless');
+    new LockService(stack, 'Locks');
+    const role = new iam.Role(stack, 'Wide', { assumedBy: new iam.AccountRootPrincipal() });
+    role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::dynamodb:\*\]/);
+  });
+});
+
+describe('the app', () => {
+  it('retains the table by default and destroys it when the context says so', () => {
+    const tableOf = (context: Record<string, unknown>) => {
+      const { stack } = createLockServiceApp({ context: { ...NO_BUNDLING, ...context } });
+      const tables = Template.fromStack(stack).findResources('AWS::DynamoDB::Table');
+      return Object.values(tables)[0]!;
+    };
+    expect(tableOf({}).DeletionPolicy).toBe('Retain');
+    expect(tableOf({ [REMOVAL_POLICY_CONTEXT]: 'destroy' }).DeletionPolicy).toBe('Delete');
+    expect(() => tableOf({ [REMOVAL_POLICY_CONTEXT]: 'keep' })).toThrow(
+      'lockService:removalPolicy',
+    );
+  });
+
+  it('names no account or region, so it synthesizes offline', () => {
+    const { stack } = createLockServiceApp({ context: NO_BUNDLING });
+    expect(Stack.of(stack).environment).toBe('aws://unknown-account/unknown-region');
+  });
+});
