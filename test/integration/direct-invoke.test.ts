@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
@@ -9,6 +8,7 @@ import { createInvokeHandler, type InvokeHandler } from '../../lambdas/direct/in
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockService } from '../../lambdas/service/lock-service.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
+import { runNode } from '../support/run-node.js';
 
 let tableName: string;
 let handler: InvokeHandler;
@@ -237,27 +237,10 @@ describe('direct invocation', () => {
 
 describe('the Lambda entry modules', () => {
   const run = (code: string, env: Record<string, string>) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', code],
-        {
-          env: {
-            ...process.env,
-            NODE_OPTIONS: '',
-            POWERTOOLS_LOG_LEVEL: 'SILENT',
-            POWERTOOLS_METRICS_DISABLED: 'true',
-            ...env,
-          },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('error', reject);
-      child.on('close', (exit) => resolve({ code: exit, stdout, stderr }));
+    runNode(['--input-type=module', '-e', code], {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...env,
     });
   const entry = (path: string) => new URL(`../../lambdas/${path}`, import.meta.url).href;
 

@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
 
-/** Runs a TypeScript script in a fresh Node process and resolves with its exit and output. */
-export function runTs(
-  script: string,
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export interface NodeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node --import tsx ARGS...` in a fresh process (TypeScript allowed) and collects its output. */
+export function runNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
       env: { ...process.env, NODE_OPTIONS: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -19,3 +21,7 @@ export function runTs(
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Runs a TypeScript script in a fresh Node process and resolves with its exit and output. */
+export const runTs = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  runNode([script, ...args], env);

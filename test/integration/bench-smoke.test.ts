@@ -1,0 +1,99 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SYSTEM_KEYS } from '../../bench/lock-systems.js';
+import type { BenchResults } from '../../bench/report.js';
+import { endpoint } from '../support/dynamodb.js';
+import { runTs } from '../support/run-node.js';
+
+const bench = new URL('../../bench/run.ts', import.meta.url).pathname;
+
+// Proves the benchmark code runs end to end with every system; the figures themselves are
+// only checked for sanity (speed is judged by a real `npm run bench`, never by a test).
+it('runs the whole benchmark briefly and reports every system with sane figures', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  try {
+    const run = await runTs(bench, [
+      '--endpoint',
+      endpoint(),
+      '--out',
+      out,
+      '--duration',
+      '0.4',
+      '--contended-duration',
+      '0.6',
+      '--rounds',
+      '1',
+      '--warmup',
+      '0',
+      '--workers',
+      '4',
+      '--contended-workers',
+      '3',
+      '--lease-ms',
+      '1000',
+      '--cost-cycles',
+      '5',
+      '--load-runs',
+      '1',
+      '--skip',
+      'peer-defaults',
+    ]);
+    expect(run.stderr).not.toMatch(/not measured/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('dynamodb-lock-client');
+    expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg[^]*<\/svg>\n$/);
+    const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
+
+    expect(results.unavailable).toEqual({});
+    for (const key of SYSTEM_KEYS) {
+      for (const scenario of Object.values(results.uncontended)) {
+        const r = scenario[key]!;
+        expect(r.errors).toBe(0);
+        expect(r.cycles).toBeGreaterThan(0);
+        expect(r.acquire.p50).toBeGreaterThan(0);
+        expect(r.acquire.p99).toBeGreaterThanOrEqual(r.acquire.p50);
+        expect(r.release.p99).toBeGreaterThanOrEqual(r.release.p50);
+      }
+      const contended = results.contended[key]!;
+      expect(contended.grants).toBeGreaterThan(0);
+      expect(contended.overlaps).toBe(0);
+      expect(contended.grantsPerWorker.reduce((a, b) => a + b, 0)).toBe(contended.grants);
+
+      const takeover = results.takeover[key]!;
+      expect(takeover.error).toBeUndefined();
+      // Nobody may take over a dead holder's lock before its lease has run out.
+      expect(takeover.afterLeaseEndMs).toBeGreaterThanOrEqual(0);
+
+      for (const cost of Object.values(results.cost)) expect(cost[key]!.cycles).toBe(5);
+    }
+    // Ours: one write per acquire and per release, no reads, through the library and the API.
+    for (const key of ['library', 'http'] as const) {
+      for (const cost of Object.values(results.cost)) {
+        expect(cost[key]).toMatchObject({
+          acquire: { reads: 0, writes: 1 },
+          release: { reads: 0, writes: 1 },
+          perCycle: { total: 2 },
+        });
+      }
+    }
+    // The peer reads before it writes: get + put to acquire, put to release.
+    expect(results.cost.newLock['dynamodb-lock-client']).toMatchObject({
+      acquire: { reads: 1, writes: 1 },
+      release: { reads: 0, writes: 1 },
+    });
+
+    expect(results.lambda).toHaveLength(4);
+    for (const weight of results.lambda) {
+      expect(weight.error).toBeUndefined();
+      expect(weight.bytes).toBeGreaterThan(10_000);
+      expect(weight.loadMs).toBeGreaterThan(0);
+      expect(existsSync(join(out, 'bundles', `${weight.handler}.${weight.variant}.mjs`))).toBe(
+        true,
+      );
+    }
+    expect(results.targets.length).toBeGreaterThan(5);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -1,0 +1,404 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CheckInput, checkHistory, type Fault } from '../../safety/checker.js';
+import { type Op, readHistory } from '../../safety/history.js';
+
+// Hand-made histories: each check must pass a clean one and catch the bug it exists for.
+// Times are small integers (ms); the lease is 100 ms and the recovery bound 50 ms.
+const LEASE = 100;
+let n = 0;
+const op = (fields: Partial<Op> & Pick<Op, 'f' | 'owner' | 'invokeAt'>): Op => ({
+  id: `op${++n}`,
+  process: fields.owner.split(':')[0],
+  completeAt: fields.invokeAt + 1,
+  result: 'ok',
+  clockOffsetMs: 0,
+  ...fields,
+});
+
+/** One full iteration: acquire at t, claim, write, release, all ok. */
+function cycle(owner: string, token: number, t: number, value: number): Op[] {
+  return [
+    op({ f: 'acquire', owner, invokeAt: t, token, expiresAt: t + LEASE, since: t }),
+    op({ f: 'claim', owner, invokeAt: t + 2, token, value }),
+    op({ f: 'write', owner, invokeAt: t + 4, token }),
+    op({ f: 'release', owner, invokeAt: t + 6, token, released: true }),
+  ];
+}
+
+const check = (input: Partial<CheckInput> & Pick<CheckInput, 'ops'>) =>
+  checkHistory({
+    register: null,
+    faults: [],
+    leaseMs: LEASE,
+    recoveryBoundMs: 50,
+    ...input,
+  });
+const checks = (input: Partial<CheckInput> & Pick<CheckInput, 'ops'>) =>
+  check(input).violations.map((v) => v.check);
+
+const clean = () => [
+  ...cycle('a:1', 10, 0, 0),
+  ...cycle('b:1', 11, 10, 1),
+  ...cycle('a:2', 12, 20, 2),
+];
+const cleanRegister = { value: 3, log: [10, 11, 12] };
+
+describe('the safety checker', () => {
+  it('passes a clean history and counts its figures', () => {
+    const report = check({ ops: clean(), register: cleanRegister });
+    expect(report.violations).toEqual([]);
+    expect(report.figures).toMatchObject({
+      processes: 2,
+      ops: 12,
+      grants: 3,
+      writesAccepted: 3,
+      writesRefused: 0,
+      registerValue: 3,
+      violations: 0,
+    });
+  });
+
+  describe('register-matches-writes', () => {
+    it('catches an acknowledged write missing from the register (a lost update)', () => {
+      expect(checks({ ops: clean(), register: { value: 2, log: [10, 12] } })).toContain(
+        'register-matches-writes',
+      );
+    });
+
+    it('catches a write applied twice', () => {
+      expect(checks({ ops: clean(), register: { value: 4, log: [10, 11, 11, 12] } })).toContain(
+        'register-matches-writes',
+      );
+    });
+
+    it('catches a write nobody sent, and a refused write that landed', () => {
+      const ops = clean();
+      ops[10].result = 'fail';
+      const messages = check({ ops, register: { value: 4, log: [10, 11, 12, 99] } }).violations;
+      expect(messages.map((v) => v.message).join('\n')).toMatch(/nobody sent[\s\S]*refused write/);
+    });
+
+    it('resolves indeterminate writes from the register log', () => {
+      const ops = clean();
+      ops[6].result = 'info'; // b:1's write: unknown to b, applied per the log
+      ops[10].result = 'info'; // a:2's write: unknown, not applied
+      const report = check({ ops, register: { value: 2, log: [10, 11] } });
+      expect(report.violations).toEqual([]);
+      expect(report.figures).toMatchObject({ writesIndeterminate: 2, indeterminateApplied: 1 });
+    });
+
+    it('catches a write whose lost response said applied but that is missing', () => {
+      const ops = clean();
+      Object.assign(ops[10], { result: 'info', hidden: { applied: true } });
+      expect(checks({ ops, register: { value: 2, log: [10, 11] } })).toEqual([
+        'register-matches-writes',
+      ]);
+    });
+  });
+
+  describe('accepted-tokens-monotonic', () => {
+    it('catches the register applying a lower token after a higher one', () => {
+      const ops = clean();
+      expect(checks({ ops, register: { value: 3, log: [10, 12, 11] } })).toContain(
+        'accepted-tokens-monotonic',
+      );
+    });
+
+    it('catches a write accepted with a token below one already claimed', () => {
+      // a:1 claims with 10, stalls; b:1 claims with 11 and writes; a:1's write is then accepted.
+      const ops = [
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+        op({ f: 'claim', owner: 'a:1', invokeAt: 2, token: 10, value: 0 }),
+        op({ f: 'acquire', owner: 'b:1', invokeAt: 150, token: 11, expiresAt: 250 }),
+        op({ f: 'claim', owner: 'b:1', invokeAt: 152, token: 11, value: 0 }),
+        op({ f: 'write', owner: 'b:1', invokeAt: 154, token: 11 }),
+        op({ f: 'write', owner: 'a:1', invokeAt: 160, token: 10 }),
+      ];
+      expect(checks({ ops, register: { value: 2, log: [11, 10] } })).toContain(
+        'accepted-tokens-monotonic',
+      );
+    });
+  });
+
+  describe('grant-tokens-increase', () => {
+    it('catches a later grant with a lower token', () => {
+      const ops = [...cycle('a:1', 10, 0, 0), ...cycle('b:1', 9, 10, 1)];
+      expect(checks({ ops, register: { value: 2, log: [10, 9] } })).toContain(
+        'grant-tokens-increase',
+      );
+    });
+
+    it('catches one token granted to two owners', () => {
+      const ops = [...cycle('a:1', 10, 0, 0), ...cycle('b:1', 10, 10, 1)];
+      expect(checks({ ops })).toContain('grant-tokens-increase');
+    });
+
+    it('accepts the same grant returned to a retry by the same owner', () => {
+      const ops = [
+        op({
+          f: 'acquire',
+          owner: 'a:1',
+          invokeAt: 0,
+          result: 'info',
+          hidden: { token: 10, expiresAt: 100 },
+        }),
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 5, since: 0, token: 10, expiresAt: 100 }),
+      ];
+      expect(check({ ops }).violations).toEqual([]);
+      expect(check({ ops }).figures.grants).toBe(1);
+    });
+  });
+
+  describe('mutual-exclusion', () => {
+    // a:1 holds token 10 from t=0 until 100 and never releases; b:1 is granted at t=50.
+    const overlapping = (skewed: boolean) => [
+      op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+      op({
+        f: 'acquire',
+        owner: 'b:1',
+        invokeAt: 50,
+        token: 11,
+        expiresAt: 150,
+        clockOffsetMs: skewed ? 250 : 0,
+      }),
+    ];
+
+    it('catches a grant while an earlier unexpired lease was unreleased', () => {
+      expect(checks({ ops: overlapping(false) })).toEqual(['mutual-exclusion']);
+    });
+
+    it('does not hold a client with a skewed clock to its lease', () => {
+      expect(checks({ ops: overlapping(true) })).toEqual([]);
+    });
+
+    it('accepts a grant after the earlier holder began its release', () => {
+      const ops = [
+        ...overlapping(false),
+        op({ f: 'release', owner: 'a:1', invokeAt: 40, token: 10, released: true }),
+      ];
+      expect(checks({ ops })).toEqual([]);
+    });
+
+    it('accepts a grant after a skewed client took the lease over', () => {
+      const ops = [
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+        op({
+          f: 'acquire',
+          owner: 's:1',
+          invokeAt: 20,
+          token: 11,
+          expiresAt: 400,
+          clockOffsetMs: 300,
+        }),
+        op({ f: 'release', owner: 's:1', invokeAt: 30, token: 11, released: true }),
+        op({ f: 'acquire', owner: 'b:1', invokeAt: 50, token: 12, expiresAt: 150 }),
+      ];
+      expect(checks({ ops })).toEqual([]);
+    });
+  });
+
+  describe('late-writes-refused', () => {
+    const pause: Fault = {
+      kind: 'pause',
+      process: 'a',
+      owner: 'a:1',
+      token: 10,
+      at: 5,
+      until: 200,
+    };
+    const paused = (late: Partial<Op>) => [
+      op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+      op({ f: 'claim', owner: 'a:1', invokeAt: 2, token: 10, value: 0 }),
+      ...cycle('b:1', 11, 110, 0),
+      op({ f: 'write', owner: 'a:1', invokeAt: 200, token: 10, ...late }),
+    ];
+
+    it('counts a late write refused after a takeover', () => {
+      const report = check({
+        ops: paused({ result: 'fail', error: 'FencedOut' }),
+        register: { value: 1, log: [11] },
+        faults: [pause],
+      });
+      expect(report.violations).toEqual([]);
+      expect(report.figures.lateWritesRefused).toBe(1);
+    });
+
+    it('catches a late write accepted after a takeover', () => {
+      expect(
+        checks({
+          ops: paused({ result: 'ok' }),
+          register: { value: 1, log: [10] },
+          faults: [pause],
+        }),
+      ).toContain('late-writes-refused');
+    });
+
+    it('catches an indeterminate late write that the register applied', () => {
+      expect(
+        checks({
+          ops: paused({ result: 'info' }),
+          register: { value: 2, log: [11, 10] },
+          faults: [pause],
+        }),
+      ).toContain('late-writes-refused');
+    });
+
+    it("catches a killed holder's token reaching the register", () => {
+      const kill: Fault = { kind: 'kill', process: 'a', owner: 'a:1', token: 10, at: 5 };
+      const ops = [
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+        ...cycle('b:1', 11, 110, 0),
+      ];
+      expect(checks({ ops, register: { value: 1, log: [11] }, faults: [kill] })).toEqual([]);
+      expect(checks({ ops, register: { value: 2, log: [10, 11] }, faults: [kill] })).toContain(
+        'late-writes-refused',
+      );
+    });
+  });
+
+  describe('recovery', () => {
+    const kill: Fault = { kind: 'kill', process: 'a', owner: 'a:1', token: 10, at: 10 };
+    const killed = (regrantAt: number) => [
+      op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+      op({
+        f: 'acquire',
+        owner: 'b:1',
+        invokeAt: regrantAt - 1,
+        token: 11,
+        expiresAt: regrantAt + 99,
+      }),
+    ];
+
+    it('accepts a grant within one lease plus the bound after the fault', () => {
+      const report = check({ ops: killed(150), faults: [kill] });
+      expect(report.violations).toEqual([]);
+      expect(report.figures.maxRecoveryMs).toBe(140);
+    });
+
+    it('catches a lock not granted again in time', () => {
+      expect(checks({ ops: killed(200), faults: [kill] })).toEqual(['recovery']);
+    });
+
+    it('catches a lock never granted again', () => {
+      expect(checks({ ops: killed(200).slice(0, 1), faults: [kill] })).toEqual(['recovery']);
+    });
+
+    it('moves the deadline past a DynamoDB outage that overlaps it', () => {
+      const outage: Fault = { kind: 'db-restart', at: 50, until: 300 };
+      expect(checks({ ops: killed(350), faults: [kill, outage] })).toEqual([]);
+      expect(checks({ ops: killed(460), faults: [kill, outage] })).toEqual([
+        'recovery',
+        'recovery',
+      ]);
+    });
+  });
+
+  describe('idempotent-retry', () => {
+    const lost = op({
+      f: 'acquire',
+      owner: 'a:1',
+      invokeAt: 0,
+      result: 'info',
+      error: 'LostResponse',
+      hidden: { token: 10, expiresAt: 100 },
+    });
+
+    it('catches a retried acquire that gets a new grant while its own is current', () => {
+      const retry = op({
+        f: 'acquire',
+        owner: 'a:1',
+        invokeAt: 5,
+        since: 0,
+        token: 11,
+        expiresAt: 105,
+      });
+      expect(checks({ ops: [lost, retry] })).toContain('idempotent-retry');
+    });
+
+    it('catches a retried acquire refused as if someone else held the lock', () => {
+      const retry = op({
+        f: 'acquire',
+        owner: 'a:1',
+        invokeAt: 5,
+        result: 'fail',
+        error: 'LockHeld',
+      });
+      expect(checks({ ops: [lost, retry] })).toEqual(['idempotent-retry']);
+    });
+
+    it('catches a release applied twice', () => {
+      const ops = [
+        op({
+          f: 'release',
+          owner: 'a:1',
+          invokeAt: 0,
+          token: 10,
+          result: 'info',
+          hidden: { released: true },
+        }),
+        op({ f: 'release', owner: 'a:1', invokeAt: 5, token: 10, released: true }),
+      ];
+      expect(checks({ ops })).toEqual(['idempotent-retry']);
+      ops[1].released = false;
+      expect(checks({ ops })).toEqual([]);
+    });
+  });
+
+  it('catches a stale release that removed a newer grant (stale-release)', () => {
+    const ops = [
+      op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 100 }),
+      op({ f: 'acquire', owner: 'b:1', invokeAt: 120, token: 11, expiresAt: 220 }),
+      op({ f: 'release', owner: 'a:1', invokeAt: 130, token: 10, released: true }),
+    ];
+    expect(checks({ ops })).toEqual(['stale-release']);
+  });
+});
+
+describe('readHistory', () => {
+  it('pairs invocations with completions and keeps unfinished ones as indeterminate', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'safety-history-'));
+    try {
+      const file = join(dir, 'c0.jsonl');
+      const lines = [
+        { ev: 'process', process: 'c0', pid: 1, transport: 'http', clockOffsetMs: 2500 },
+        { ev: 'invoke', id: 'c0:1', f: 'acquire', owner: 'c0:1', at: 10, since: 10 },
+        { ev: 'complete', id: 'c0:1', at: 12, result: 'ok', token: 7, expiresAt: 1010 },
+        { ev: 'invoke', id: 'c0:2', f: 'claim', owner: 'c0:1', at: 13, token: 7 },
+      ];
+      // The last line was cut short by a SIGKILL.
+      writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"ev":"compl`);
+      expect(readHistory([file])).toEqual([
+        {
+          id: 'c0:1',
+          process: 'c0',
+          f: 'acquire',
+          owner: 'c0:1',
+          invokeAt: 10,
+          since: 10,
+          completeAt: 12,
+          result: 'ok',
+          token: 7,
+          expiresAt: 1010,
+          clockOffsetMs: 2500,
+          transport: 'http',
+        },
+        {
+          id: 'c0:2',
+          process: 'c0',
+          f: 'claim',
+          owner: 'c0:1',
+          invokeAt: 13,
+          token: 7,
+          completeAt: null,
+          result: 'info',
+          clockOffsetMs: 2500,
+          transport: 'http',
+        },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
