@@ -1,6 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure } from './condition-failure.js';
 import { FencedOut, ValidationError } from './errors.js';
 import { parseToken } from './validation.js';
 
@@ -111,7 +111,7 @@ async function fencedUpdate(
     );
     return Attributes ?? {};
   } catch (err) {
-    if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    if (!isConditionFailure(err)) throw err;
     const accepted = err.Item?.[target.tokenAttribute ?? 'lockToken']?.N;
     throw new FencedOut(token, accepted === undefined ? Number.NaN : Number(accepted), {
       cause: err,

@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from './condition-failure.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import {
@@ -110,10 +111,6 @@ interface LockItem {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const isConditionFailure = (err: unknown): err is ConditionalCheckFailedException =>
-  err instanceof ConditionalCheckFailedException ||
-  (err instanceof Error && err.name === 'ConditionalCheckFailedException');
 
 /** Attribute names used in every expression; several (`owner`, `ttl`, `data`, `token`) are reserved words. */
 const NAMES = {

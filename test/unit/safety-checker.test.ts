@@ -169,8 +169,10 @@ describe('the safety checker', () => {
       expect(checks({ ops: overlapping(false) })).toEqual(['mutual-exclusion']);
     });
 
-    it('does not hold a client with a skewed clock to its lease', () => {
-      expect(checks({ ops: overlapping(true) })).toEqual([]);
+    it('does not hold a client with a skewed clock to its lease, but counts its takeover', () => {
+      const report = check({ ops: overlapping(true) });
+      expect(report.violations).toEqual([]);
+      expect(report.figures.skewedTakeovers).toBe(1);
     });
 
     it('accepts a grant after the earlier holder began its release', () => {

@@ -1,0 +1,34 @@
+/** Everything a client process needs, passed as one JSON argument. */
+export interface ClientConfig {
+  /** Process name in the history (`c0`, `c2r1`...). */
+  name: string;
+  seed: number;
+  /** DynamoDB Local endpoint (the register always goes straight to DynamoDB). */
+  endpoint: string;
+  locksTable: string;
+  registerTable: string;
+  registerId: string;
+  lockId: string;
+  transport: 'library' | 'http';
+  /** Base URL of the local HTTP server, for `transport: 'http'`. */
+  httpUrl?: string;
+  leaseMs: number;
+  /** How long one acquire may wait for a held lock. */
+  waitMs: number;
+  /** Injected offset of the client's clock, for library clients. */
+  clockOffsetMs: number;
+  /** Probability that the response of an applied write is lost. */
+  lostResponseRate: number;
+  /** Test-only: write the register without fencing (the negative control). */
+  unfenced: boolean;
+  historyFile: string;
+  /** Epoch ms after which the client finishes its iteration and exits; 0: wait for `start`. */
+  stopAt: number;
+  workMs: [number, number];
+  /** Work time of a section the orchestrator armed for a pause or kill. */
+  armedWorkMs: number;
+}
+
+/** Messages between the orchestrator and a client over the IPC channel. */
+export type ToClient = { type: 'start'; stopAt: number } | { type: 'arm' } | { type: 'disarm' };
+export type FromClient = { type: 'ready' } | { type: 'claimed'; owner: string; token: number };

@@ -1,0 +1,175 @@
+// One client OS process of the safety harness. It loops: acquire -> claim (fenced read) the
+// register -> short random work -> fenced write of the register + 1 -> release, and appends
+// every operation (invoke, completion, result, token) to its own history file.
+// Usage: node --import tsx safety/client.ts '<ClientConfig as JSON>'
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { FencedOut, LockHeld, LockManager } from '../lambdas/core/index.js';
+import { localDynamoClient } from '../local/dynamodb-local.js';
+import type { ClientConfig, FromClient, ToClient } from './client-config.js';
+import { HistoryWriter, type CompleteLine, type OpKind } from './history.js';
+import { httpLocks, libraryLocks, type SafetyGrant } from './lock-transports.js';
+import { LostResponse, loseResponses } from './lost-response.js';
+import { between, seededRandom } from './random.js';
+import { Register, type RegisterRead } from './register.js';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ClientConfig;
+const random = seededRandom(config.seed);
+const history = new HistoryWriter(config.historyFile);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const ddb = localDynamoClient(config.endpoint);
+loseResponses(ddb, config.lostResponseRate, random);
+const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+const locks =
+  config.transport === 'http'
+    ? httpLocks(config.httpUrl ?? '', config.lostResponseRate, random)
+    : libraryLocks(
+        new LockManager({
+          tableName: config.locksTable,
+          client: doc,
+          clock: () => Date.now() + config.clockOffsetMs,
+          backoffBaseMs: 20,
+          backoffMaxMs: 200,
+          random,
+        }),
+      );
+const register = new Register(
+  doc,
+  { tableName: config.registerTable, id: config.registerId },
+  !config.unfenced,
+);
+
+let armed = false;
+let started: () => void = () => {};
+const start = new Promise<void>((resolve) => (started = resolve));
+process.on('message', (message: ToClient) => {
+  if (message.type === 'start') {
+    config.stopAt = message.stopAt;
+    started();
+  } else armed = message.type === 'arm';
+});
+const tell = (message: FromClient) => process.send?.(message);
+
+history.write({
+  ev: 'process',
+  process: config.name,
+  pid: process.pid,
+  transport: config.transport,
+  clockOffsetMs: config.clockOffsetMs,
+});
+
+let opCount = 0;
+/** Runs one operation, recording its invocation and its completion as Jepsen's ok/fail/info. */
+async function record<T>(
+  f: OpKind,
+  owner: string,
+  fields: { token?: number; since?: number },
+  call: () => Promise<T>,
+  describe: (result: T) => Partial<CompleteLine>,
+): Promise<{ result: 'ok'; value: T } | { result: 'fail' | 'info'; error: unknown }> {
+  const id = `${config.name}:${++opCount}`;
+  history.write({ ev: 'invoke', id, f, owner, at: Date.now(), ...fields });
+  try {
+    const value = await call();
+    history.write({ ev: 'complete', id, at: Date.now(), result: 'ok', ...describe(value) });
+    return { result: 'ok', value };
+  } catch (error) {
+    // A refusal certainly changed nothing; anything else may or may not have been applied.
+    const refused = error instanceof LockHeld || error instanceof FencedOut;
+    const result = refused ? 'fail' : 'info';
+    history.write({
+      ev: 'complete',
+      id,
+      at: Date.now(),
+      result,
+      error: error instanceof Error ? error.name : String(error),
+      ...(error instanceof LostResponse ? { hidden: error.hidden } : {}),
+    });
+    return { result, error };
+  }
+}
+
+/** Gives up retrying an indeterminate step a while after the run's end. */
+const retrying = () => Date.now() < config.stopAt + 5_000;
+const pauseAfterError = () => sleep(between(random, 50, 150));
+
+async function acquire(owner: string): Promise<SafetyGrant | undefined> {
+  const since = Date.now();
+  while (retrying()) {
+    const outcome = await record(
+      'acquire',
+      owner,
+      { since },
+      () => locks.acquire(config.lockId, owner, config.leaseMs, config.waitMs),
+      (grant) => ({ token: grant.token, expiresAt: grant.expiresAt }),
+    );
+    if (outcome.result === 'ok') return outcome.value;
+    if (outcome.result === 'fail') return undefined;
+    // Indeterminate: retry as the same owner, which gets the same grant back if it was written.
+    await pauseAfterError();
+  }
+  return undefined;
+}
+
+async function claim(owner: string, token: number): Promise<RegisterRead | undefined> {
+  while (retrying()) {
+    const outcome = await record(
+      'claim',
+      owner,
+      { token },
+      () => register.claim(token),
+      (seen) => ({ value: seen.value }),
+    );
+    if (outcome.result === 'ok') return outcome.value;
+    if (outcome.result === 'fail') return undefined;
+    await pauseAfterError(); // a claim is idempotent: retry it
+  }
+  return undefined;
+}
+
+async function release(owner: string, token: number): Promise<void> {
+  for (let attempt = 0; attempt < 5 && retrying(); attempt++) {
+    const outcome = await record(
+      'release',
+      owner,
+      { token },
+      () => locks.release(config.lockId, owner, token),
+      (result) => ({ released: result.released }),
+    );
+    if (outcome.result !== 'info') return;
+    await pauseAfterError(); // a retried release is harmless
+  }
+}
+
+// All clients of a scenario start together, once every process has loaded.
+tell({ type: 'ready' });
+if (config.stopAt === 0) await start;
+
+for (let iteration = 1; Date.now() < config.stopAt; iteration++) {
+  const owner = `${config.name}:${iteration}`;
+  const grant = await acquire(owner);
+  if (!grant) continue;
+  const seen = await claim(owner, grant.token);
+  if (seen) {
+    let workMs = between(random, config.workMs[0], config.workMs[1]);
+    if (armed) {
+      // The orchestrator pauses or kills us during this (longer) piece of work.
+      armed = false;
+      workMs = config.armedWorkMs;
+      tell({ type: 'claimed', owner, token: grant.token });
+    }
+    await sleep(workMs);
+    // Not retried: an indeterminate write stays indeterminate, and the checker resolves it
+    // from the register's log.
+    await record(
+      'write',
+      owner,
+      { token: grant.token },
+      () => register.write(grant.token, seen),
+      () => ({}),
+    );
+  }
+  await release(owner, grant.token);
+}
+ddb.destroy();
+process.exit(0);

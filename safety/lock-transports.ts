@@ -1,0 +1,95 @@
+// The two ways a client process takes the lock: the library in-process, or the HTTP API of
+// the local server. Both answer in the same shape so the workload loop does not care.
+import { LockHeld, type LockManager } from '../lambdas/core/index.js';
+import { LostResponse } from './lost-response.js';
+
+/** A grant as the workload needs it. */
+export interface SafetyGrant {
+  token: number;
+  expiresAt: number;
+}
+
+/** The lock operations of the workload. */
+export interface SafetyLocks {
+  acquire(lockId: string, owner: string, leaseMs: number, waitMs: number): Promise<SafetyGrant>;
+  release(lockId: string, owner: string, token: number): Promise<{ released: boolean }>;
+}
+
+/**
+ * Lock operations through the library; faults are injected in its DynamoDB client.
+ *
+ * @example const locks = libraryLocks(new LockManager({ tableName: 'locks', client: doc }));
+ */
+export function libraryLocks(manager: LockManager): SafetyLocks {
+  return {
+    acquire: (lockId, owner, leaseMs, waitMs) =>
+      manager.acquire(lockId, { owner, leaseMs, waitMs }),
+    release: (lockId, owner, token) => manager.release(lockId, { owner, token }),
+  };
+}
+
+/** A refusal or fault answered by the HTTP API, named as the API names it. */
+export class HttpFailure extends Error {
+  constructor(
+    name: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = name;
+  }
+}
+
+/**
+ * Lock operations over the real HTTP API (no signing: the local server does not check it).
+ * With probability `lostRate` a response that arrived is thrown away, and the call fails with
+ * {@link LostResponse} carrying what the server really answered.
+ *
+ * @example const locks = httpLocks('http://127.0.0.1:3000', 0, Math.random);
+ */
+export function httpLocks(baseUrl: string, lostRate: number, random: () => number): SafetyLocks {
+  const post = async (lockId: string, action: string, body: object, timeoutMs: number) => {
+    const response = await fetch(`${baseUrl}/locks/${encodeURIComponent(lockId)}/${action}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    let json: Record<string, unknown> = {};
+    try {
+      json = JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      // A non-JSON answer is a fault like any 5xx below.
+    }
+    if (response.status === 409 && json.error === 'LockHeld') {
+      throw new LockHeld(lockId, {
+        owner: String(json.owner),
+        expiresAt: Number(json.expiresAt),
+        retryAfterMs: Number(json.retryAfterMs),
+      });
+    }
+    if (response.status !== 200) {
+      throw new HttpFailure(
+        typeof json.error === 'string' ? json.error : `Http${response.status}`,
+        response.status,
+        text.slice(0, 200),
+      );
+    }
+    return json;
+  };
+  return {
+    async acquire(lockId, owner, leaseMs, waitMs) {
+      const json = await post(lockId, 'acquire', { owner, leaseMs, waitMs }, waitMs + 10_000);
+      const grant = { token: Number(json.token), expiresAt: Number(json.expiresAt) };
+      if (random() < lostRate) throw new LostResponse(grant);
+      return grant;
+    },
+    async release(lockId, owner, token) {
+      const json = await post(lockId, 'release', { owner, token }, 10_000);
+      const released = json.released === true;
+      if (random() < lostRate) throw new LostResponse({ released });
+      return { released };
+    },
+  };
+}

@@ -1,0 +1,69 @@
+// The lost-response fault: the request reaches DynamoDB and is applied, then the answer is
+// thrown away before the caller sees it, as a timeout or a dropped connection would. The
+// client only sees an error and must retry; the harness keeps what really happened.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { HiddenOutcome } from './history.js';
+
+/**
+ * What a client sees when the response was lost; `hidden` is for the history only.
+ *
+ * @example
+ * catch (err) { if (err instanceof LostResponse) record('info', err.hidden); }
+ */
+export class LostResponse extends Error {
+  constructor(readonly hidden: HiddenOutcome) {
+    super('the response was lost after the request was applied');
+    this.name = 'LostResponse';
+  }
+}
+
+interface UpdateInput {
+  TableName?: string;
+  UpdateExpression?: string;
+  ExpressionAttributeValues?: Record<string, unknown>;
+}
+
+/** Reads what an applied UpdateItem did, from its (unmarshalled) input and output. */
+function outcomeOf(
+  input: UpdateInput,
+  output: { Attributes?: Record<string, unknown> },
+): HiddenOutcome {
+  const expression = input.UpdateExpression ?? '';
+  const values = input.ExpressionAttributeValues ?? {};
+  if (expression.includes('if_not_exists')) {
+    // acquire: the new token is the old counter (or the clock, for a new item) plus one.
+    const old = output.Attributes?.token;
+    const base = typeof old === 'number' ? old : Number(values[':now']);
+    return { token: base + 1, expiresAt: Number(values[':expiresAt']) };
+  }
+  if (expression.startsWith('REMOVE #owner')) return { released: true };
+  // A fenced write sets more than the fence; a claim (fenced read) sets only the fence.
+  if (expression.includes(',')) return { applied: true };
+  return {};
+}
+
+/**
+ * Makes `client` lose the response of a successful UpdateItem with probability `rate`. Sits at
+ * the outermost step, so the SDK's own retries have finished and the output is unmarshalled.
+ *
+ * @example
+ * loseResponses(ddb, 0.1, seededRandom(7));
+ */
+export function loseResponses(client: DynamoDBClient, rate: number, random: () => number): void {
+  if (rate <= 0) return;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'UpdateItemCommand' && random() < rate) {
+        throw new LostResponse(
+          outcomeOf(
+            args.input as UpdateInput,
+            result.output as { Attributes?: Record<string, unknown> },
+          ),
+        );
+      }
+      return result;
+    },
+    { step: 'initialize', priority: 'high', name: 'safetyLostResponse' },
+  );
+}

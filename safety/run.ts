@@ -1,0 +1,643 @@
+// `npm run test:safety`: the Jepsen-style safety harness. Starts its own DynamoDB Local
+// (persisting to a temporary folder, so it can be restarted mid-run), the local HTTP API in a
+// process of its own, and for each scenario and seed a few client OS processes; injects the
+// scenario's faults, checks the recorded history, prints a summary table and writes it as JSON
+// under results/safety/. Exits non-zero on any violation, or if the negative control (fencing
+// switched off) is NOT caught.
+//
+// Options: --seeds N (seeds 1..N, default 2) | --seed S (one seed, repeatable)
+//          --duration S (seconds of workload per run, default 6) | --scenario NAME (repeatable)
+//          --lease-ms MS (default 1000, the least the API takes) | --recovery-bound-ms MS (default 1000)
+//          --unfenced (run the chosen scenarios with fencing off: they must then fail)
+//          --no-http (library clients only) | --no-control (skip the negative control)
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createLockTable } from '../lambdas/core/index.js';
+import {
+  type DynamoDbLocal,
+  freePort,
+  localDynamoClient,
+  startDynamoDbLocal,
+} from '../local/dynamodb-local.js';
+import { type CheckReport, checkHistory, type Fault } from './checker.js';
+import type { ClientConfig, FromClient, ToClient } from './client-config.js';
+import { readHistory } from './history.js';
+import { between, seededRandom } from './random.js';
+import { createRegisterTable, readRegister } from './register.js';
+import { NEGATIVE_CONTROL, SCENARIOS, type ClientSpec, type Scenario } from './scenarios.js';
+
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const CLIENT_SCRIPT = here('./client.ts');
+const SERVER_SCRIPT = here('./server-process.ts');
+const LOCKS_TABLE = 'safety-locks';
+const REGISTER_TABLE = 'safety-register';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Options {
+  seeds: number[];
+  durationMs: number;
+  leaseMs: number;
+  recoveryBoundMs: number;
+  scenarios: Scenario[];
+  unfenced: boolean;
+  http: boolean;
+  control: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      seeds: { type: 'string' },
+      seed: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      scenario: { type: 'string', multiple: true },
+      'lease-ms': { type: 'string' },
+      'recovery-bound-ms': { type: 'string' },
+      unfenced: { type: 'boolean' },
+      'no-http': { type: 'boolean' },
+      'no-control': { type: 'boolean' },
+    },
+  });
+  const positive = (name: string, raw: string | undefined, fallback: number) => {
+    const value = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(value) || value <= 0)
+      throw new Error(`--${name} must be a positive number`);
+    return value;
+  };
+  const seeds =
+    values.seed?.map((s) => positive('seed', s, 1)) ??
+    [...Array(positive('seeds', values.seeds, 2)).keys()].map((i) => i + 1);
+  const all = [...SCENARIOS, NEGATIVE_CONTROL];
+  const scenarios = values.scenario
+    ? values.scenario.map((name) => {
+        const found = all.find((s) => s.name === name);
+        if (!found)
+          throw new Error(`unknown scenario ${name}: one of ${all.map((s) => s.name).join(', ')}`);
+        return found;
+      })
+    : SCENARIOS;
+  // The lock API's shortest lease; the clients would refuse anything shorter.
+  if (values['lease-ms'] !== undefined && Number(values['lease-ms']) < 1000) {
+    throw new Error('--lease-ms must be at least 1000');
+  }
+  return {
+    seeds,
+    durationMs: positive('duration', values.duration, 6) * 1000,
+    leaseMs: positive('lease-ms', values['lease-ms'], 1000),
+    recoveryBoundMs: positive('recovery-bound-ms', values['recovery-bound-ms'], 1000),
+    scenarios,
+    unfenced: values.unfenced ?? false,
+    http: !values['no-http'],
+    control: !values['no-control'] && !values.scenario && !values.unfenced,
+  };
+}
+
+/** DynamoDB Local on a fixed port and folder (so a restart keeps state and clients reconnect), and the HTTP API. */
+class Infrastructure {
+  private db!: DynamoDbLocal;
+  private server?: ChildProcess;
+  url?: string;
+  // A RAM-backed folder where there is one: DynamoDB Local still persists across its restart,
+  // without paying a disk sync per write.
+  readonly dir = mkdtempSync(
+    join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'fenced-lock-safety-'),
+  );
+  private readonly dbPath = join(this.dir, 'db');
+  private port = 0;
+
+  get endpoint() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(http: boolean) {
+    mkdirSync(this.dbPath);
+    this.port = await freePort();
+    this.db = await startDynamoDbLocal({ port: this.port, dbPath: this.dbPath });
+    const ddb = localDynamoClient(this.endpoint);
+    await createLockTable(ddb, LOCKS_TABLE);
+    await createRegisterTable(ddb, REGISTER_TABLE);
+    ddb.destroy();
+    if (http) await this.startServer();
+  }
+
+  private async startServer() {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', SERVER_SCRIPT, LOCKS_TABLE, this.endpoint],
+      {
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          POWERTOOLS_LOG_LEVEL: 'SILENT',
+          POWERTOOLS_METRICS_DISABLED: 'true',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.server = child;
+    let stderr = '';
+    child.stderr!.on(
+      'data',
+      (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)),
+    );
+    this.url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        const line = out.split('\n')[0];
+        if (out.includes('\n')) {
+          child.stdout!.off('data', onData);
+          child.stdout!.resume(); // keep draining anything it prints later
+          try {
+            resolve((JSON.parse(line) as { url: string }).url);
+          } catch {
+            reject(new Error(`the local server printed ${line}`));
+          }
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code) =>
+        reject(new Error(`the local server exited (${code}): ${stderr}`)),
+      );
+    });
+  }
+
+  /** Stops DynamoDB Local, waits `downMs`, and starts it again on the same port and folder. */
+  async restartDb(downMs: number): Promise<{ at: number; until: number }> {
+    const at = Date.now();
+    await this.db.stop();
+    await sleep(downMs);
+    this.db = await startDynamoDbLocal({ port: this.port, dbPath: this.dbPath });
+    return { at, until: Date.now() };
+  }
+
+  async stop() {
+    if (this.server && this.server.exitCode === null && this.server.signalCode === null) {
+      this.server.kill('SIGTERM');
+      const timer = setTimeout(() => this.server?.kill('SIGKILL'), 5_000);
+      await once(this.server, 'exit');
+      clearTimeout(timer);
+    }
+    await this.db?.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Every client process alive, so an interrupted run can end them (even a stopped one). */
+const running = new Set<Client>();
+
+/** A running client process. */
+class Client {
+  readonly exited: Promise<void>;
+  private stderr = '';
+
+  constructor(
+    readonly config: ClientConfig,
+    readonly spec: ClientSpec,
+    readonly child: ChildProcess,
+  ) {
+    child.stderr!.on(
+      'data',
+      (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-2000)),
+    );
+    running.add(this);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        running.delete(this);
+        resolve();
+      }),
+    );
+  }
+
+  get alive() {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  get crashed(): string | undefined {
+    const code = this.child.exitCode;
+    return code !== null && code !== 0
+      ? `${this.config.name} exited ${code}: ${this.stderr.trim()}`
+      : undefined;
+  }
+
+  send(message: ToClient) {
+    if (this.alive) this.child.send(message);
+  }
+
+  /** The next message of `type`, or undefined after `timeoutMs`. */
+  next<T extends FromClient['type']>(type: T, timeoutMs: number) {
+    return new Promise<Extract<FromClient, { type: T }> | undefined>((resolve) => {
+      const timer = setTimeout(() => finish(undefined), timeoutMs);
+      const onMessage = (message: FromClient) => {
+        if (message.type === type) finish(message as Extract<FromClient, { type: T }>);
+      };
+      const onExit = () => finish(undefined);
+      const finish = (value: Extract<FromClient, { type: T }> | undefined) => {
+        clearTimeout(timer);
+        this.child.off('message', onMessage);
+        this.child.off('exit', onExit);
+        resolve(value);
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', onExit);
+    });
+  }
+}
+
+/** The first of `pool` to report a claim, or undefined if none does within `timeoutMs`. */
+function firstClaim(pool: Client[], timeoutMs: number) {
+  return new Promise<{ client: Client; message: { owner: string; token: number } } | undefined>(
+    (resolve) => {
+      let pending = pool.length;
+      if (pending === 0) resolve(undefined);
+      for (const client of pool) {
+        void client.next('claimed', timeoutMs).then((message) => {
+          if (message) resolve({ client, message });
+          else if (--pending === 0) resolve(undefined);
+        });
+      }
+    },
+  );
+}
+
+/** One row of the summary. */
+interface RunResult {
+  scenario: string;
+  seed: number;
+  unfenced: boolean;
+  durationMs: number;
+  report: CheckReport;
+  /** Problems of the harness itself (a fault that was never injected, a client crash). */
+  problems: string[];
+  /** Where the histories were kept, when the run failed. */
+  kept?: string;
+}
+
+const nameHash = (name: string) => [...name].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
+
+async function runScenario(
+  scenario: Scenario,
+  seed: number,
+  infra: Infrastructure,
+  options: Options,
+) {
+  const unfenced = scenario.unfenced === true || options.unfenced;
+  const runName = `${scenario.name}${unfenced && !scenario.unfenced ? '-unfenced' : ''}-s${seed}`;
+  const dir = join(infra.dir, runName);
+  mkdirSync(dir);
+  const { leaseMs } = options;
+  const faults: Fault[] = [];
+  const problems: string[] = [];
+  const clients: Client[] = [];
+  const started = Date.now();
+
+  const spawnClient = (name: string, spec: ClientSpec, stopAt: number) => {
+    const transport = spec.transport === 'http' && infra.url ? 'http' : 'library';
+    const config: ClientConfig = {
+      name,
+      seed: seed * 1000 + nameHash(name) + clients.length,
+      endpoint: infra.endpoint,
+      locksTable: LOCKS_TABLE,
+      registerTable: REGISTER_TABLE,
+      registerId: runName,
+      lockId: runName,
+      transport,
+      ...(transport === 'http' ? { httpUrl: infra.url } : {}),
+      leaseMs,
+      waitMs: 3 * leaseMs,
+      clockOffsetMs:
+        transport === 'library' ? Math.round((spec.clockOffsetLeases ?? 0) * leaseMs) : 0,
+      lostResponseRate: scenario.lostResponseRate ?? 0,
+      unfenced,
+      historyFile: join(dir, `${name}.jsonl`),
+      stopAt,
+      workMs: [5, 30],
+      armedWorkMs: 400,
+    };
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLIENT_SCRIPT, JSON.stringify(config)],
+      {
+        env: {
+          ...process.env,
+          NODE_OPTIONS: '',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      },
+    );
+    const client = new Client(config, spec, child);
+    clients.push(client);
+    if (config.clockOffsetMs !== 0)
+      faults.push({ kind: 'clock-skew', process: name, offsetMs: config.clockOffsetMs });
+    return client;
+  };
+
+  try {
+    const first = scenario.clients.map((spec, i) => spawnClient(`c${i}`, spec, 0));
+    const ready = await Promise.all(first.map((c) => c.next('ready', 60_000)));
+    if (ready.some((r) => r === undefined))
+      throw new Error(`clients did not start: ${first.map((c) => c.crashed).join(' ')}`);
+    const stopAt = Date.now() + options.durationMs * (scenario.durationFactor ?? 1);
+    for (const client of first) client.send({ type: 'start', stopAt });
+
+    const pauseMs = leaseMs + 800;
+    // Each fault must leave time for the lock to be granted again before the run ends.
+    const recovery = leaseMs + options.recoveryBoundMs;
+    const budget = {
+      pause: 500 + Math.max(pauseMs, recovery),
+      kill: 500 + recovery,
+      'db-restart': 3_000 + recovery,
+    };
+    const fits = (kind: keyof typeof budget) => Date.now() + budget[kind] + 500 <= stopAt;
+
+    /** Pauses or kills the first holder to enter its section after its claim. */
+    const processFault = async (kind: 'pause' | 'kill') => {
+      // Arm every candidate with a correct clock: the first to report its claim is the victim.
+      const pool = clients.filter((c) => c.alive && c.config.clockOffsetMs === 0);
+      for (const candidate of pool) candidate.send({ type: 'arm' });
+      const first = await firstClaim(pool, 10_000);
+      for (const candidate of pool) candidate.send({ type: 'disarm' });
+      if (!first) {
+        problems.push(`no holder entered its section within 10 s to ${kind}`);
+        return;
+      }
+      const { client: victim, message: claimed } = first;
+      const held = { process: victim.config.name, owner: claimed.owner, token: claimed.token };
+      if (kind === 'pause') {
+        const pid = victim.child.pid!;
+        process.kill(pid, 'SIGSTOP');
+        const at = Date.now();
+        await sleep(pauseMs);
+        process.kill(pid, 'SIGCONT');
+        faults.push({ kind, ...held, at, until: Date.now() });
+      } else {
+        victim.child.kill('SIGKILL');
+        faults.push({ kind, ...held, at: Date.now() });
+        await victim.exited;
+        const replaced = clients.filter((c) => c.config.name.startsWith(`${held.process}r`));
+        spawnClient(`${held.process}r${replaced.length + 1}`, victim.spec, stopAt);
+      }
+    };
+
+    // Two nemeses, each with its own random stream so they replay alike when they interleave:
+    // one stops or kills holders (taking turns when both are on), one restarts the database.
+    const processNemesis = async () => {
+      const own = seededRandom(seed * 31 + nameHash(scenario.name));
+      const kinds = (['pause', 'kill'] as const).filter((kind) => scenario[kind]);
+      if (own() < 0.5) kinds.reverse();
+      await sleep(between(own, 300, 700));
+      for (let i = 0; kinds.length > 0 && fits(kinds[i % kinds.length]); i++) {
+        await processFault(kinds[i % kinds.length]);
+        await sleep(between(own, 200, 600));
+      }
+    };
+    const dbNemesis = async () => {
+      const own = seededRandom(seed * 37 + nameHash(scenario.name));
+      if (!scenario.dbRestart) return;
+      for (let first = true; ; first = false) {
+        const room = stopAt - Date.now() - budget['db-restart'] - 500;
+        if (room < 0) break;
+        await sleep(between(own, Math.min(300, room), Math.min(first ? room : 3_000, room)));
+        if (!fits('db-restart')) break;
+        faults.push({ kind: 'db-restart', ...(await infra.restartDb(between(own, 300, 800))) });
+      }
+    };
+    await Promise.all([processNemesis(), dbNemesis()]);
+
+    const deadline = sleep(Math.max(0, stopAt - Date.now()) + 20_000).then(() => 'timeout');
+    if ((await Promise.race([Promise.all(clients.map((c) => c.exited)), deadline])) === 'timeout') {
+      problems.push(
+        `clients still running 20 s after the end: ${clients.filter((c) => c.alive).map((c) => c.config.name)}`,
+      );
+    }
+  } finally {
+    for (const client of clients) if (client.alive) client.child.kill('SIGKILL');
+    await Promise.all(clients.map((c) => c.exited));
+  }
+  for (const client of clients) if (client.crashed) problems.push(client.crashed);
+
+  const ddb = localDynamoClient(infra.endpoint);
+  const register = await readRegister(DynamoDBDocumentClient.from(ddb), {
+    tableName: REGISTER_TABLE,
+    id: runName,
+  });
+  ddb.destroy();
+  const report = checkHistory({
+    ops: readHistory(clients.map((c) => c.config.historyFile)),
+    register,
+    faults,
+    leaseMs,
+    recoveryBoundMs: options.recoveryBoundMs,
+  });
+
+  // A fault the scenario names that never happened would make a clean result meaningless.
+  const injected = report.figures.faults;
+  if (scenario.pause && !injected.pause) problems.push('no pause was injected');
+  if (scenario.kill && !injected.kill) problems.push('no kill was injected');
+  if (scenario.dbRestart && !injected['db-restart'])
+    problems.push('DynamoDB Local was not restarted');
+  if (scenario.lostResponseRate && !injected['lost-response'])
+    problems.push('no response was lost');
+  // (With restarts, a late write may instead meet DynamoDB down: not every run can show this.)
+  if (
+    scenario.pause &&
+    !scenario.dbRestart &&
+    !unfenced &&
+    report.figures.lateWritesRefused === 0
+  ) {
+    problems.push('no paused holder wrote late after a takeover: the pause proved nothing');
+  }
+  if (report.figures.grants === 0) problems.push('no lock was granted');
+
+  const result: RunResult = {
+    scenario: scenario.name,
+    seed,
+    unfenced,
+    durationMs: Date.now() - started,
+    report,
+    problems,
+  };
+  const failed = report.violations.length > 0 || problems.length > 0;
+  if (failed) {
+    result.kept = join('results', 'safety', 'histories', runName);
+    cpSync(dir, result.kept, { recursive: true });
+    writeFileSync(join(result.kept, 'faults.json'), JSON.stringify({ faults, register }, null, 2));
+  }
+  return result;
+}
+
+function faultText(faults: CheckReport['figures']['faults']) {
+  const parts = Object.entries(faults).map(([kind, n]) => `${kind} ${n}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+function table(results: RunResult[]) {
+  const header = [
+    'scenario',
+    'seed',
+    'clients',
+    'ops',
+    'grants',
+    'writes ok',
+    'refused',
+    'late refused',
+    'indeterminate (applied)',
+    'register',
+    'skewed takeovers',
+    'faults',
+    'max recovery ms',
+    'violations',
+  ];
+  const rows = results.map((r) => {
+    const f = r.report.figures;
+    return [
+      r.scenario + (r.unfenced && r.scenario !== NEGATIVE_CONTROL.name ? ' (unfenced)' : ''),
+      String(r.seed),
+      String(f.processes),
+      String(f.ops),
+      String(f.grants),
+      String(f.writesAccepted),
+      String(f.writesRefused),
+      String(f.lateWritesRefused),
+      `${f.writesIndeterminate} (${f.indeterminateApplied})`,
+      String(f.registerValue),
+      String(f.skewedTakeovers),
+      faultText(f.faults),
+      f.maxRecoveryMs === null ? '-' : String(f.maxRecoveryMs),
+      String(f.violations),
+    ];
+  });
+  return [header, header.map(() => '---'), ...rows]
+    .map((cells) => `| ${cells.join(' | ')} |`)
+    .join('\n');
+}
+
+async function main() {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const options = parseOptions(process.argv.slice(2));
+  const infra = new Infrastructure();
+  const results: RunResult[] = [];
+  let control: RunResult | undefined;
+  const startedAt = new Date();
+  const stopOnSignal = () => {
+    for (const client of running) client.child.kill('SIGKILL');
+    void infra.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    const booting = Date.now();
+    await infra.start(options.http);
+    process.stdout.write(
+      `DynamoDB Local${infra.url ? ` and the HTTP API (${infra.url})` : ''} up in ${Date.now() - booting} ms\n`,
+    );
+    if (options.http && !infra.url) throw new Error('the HTTP server did not start');
+    for (const seed of options.seeds) {
+      for (const scenario of options.scenarios) {
+        const result = await runScenario(scenario, seed, infra, options);
+        results.push(result);
+        const f = result.report.figures;
+        process.stdout.write(
+          `${scenario.name} seed ${seed}: ${f.ops} ops, ${f.grants} grants, ${f.writesAccepted} writes, ` +
+            `${f.writesRefused} refused, faults ${faultText(f.faults)}, ${f.violations} violations` +
+            `${result.problems.length ? `, PROBLEMS: ${result.problems.join('; ')}` : ''} (${result.durationMs} ms)\n`,
+        );
+      }
+    }
+    if (options.control) {
+      control = await runScenario(NEGATIVE_CONTROL, options.seeds[0], infra, options);
+      const f = control.report.figures;
+      process.stdout.write(
+        `negative control (unfenced) seed ${options.seeds[0]}: ${f.violations} violations found ` +
+          `(${[...new Set(control.report.violations.map((v) => v.check))].join(', ') || 'none'})\n`,
+      );
+    }
+  } finally {
+    await infra.stop();
+  }
+
+  // Expected outcome: zero violations when fenced; violations when unfenced (the checker works).
+  const caught = (r: RunResult) => r.report.violations.length > 0;
+  const failures = [
+    ...results.flatMap((r) =>
+      r.unfenced
+        ? caught(r)
+          ? []
+          : [`${r.scenario} seed ${r.seed}: unfenced writes but the checker found no violation`]
+        : caught(r)
+          ? [`${r.scenario} seed ${r.seed}: ${r.report.violations.length} violations`]
+          : [],
+    ),
+    ...results.flatMap((r) => r.problems.map((p) => `${r.scenario} seed ${r.seed}: ${p}`)),
+    ...(control && !caught(control)
+      ? ['negative control: the checker did not catch unfenced writes']
+      : []),
+    ...(control ? control.problems.map((p) => `negative control: ${p}`) : []),
+  ];
+
+  const summary = table(control ? [...results, control] : results);
+  process.stdout.write(`\n${summary}\n\n`);
+  for (const r of control ? [...results, control] : results) {
+    for (const v of r.report.violations.slice(0, 5)) {
+      process.stdout.write(`  ${r.scenario} seed ${r.seed} [${v.check}] ${v.message}\n`);
+    }
+    if (r.kept) process.stdout.write(`  histories kept in ${r.kept}\n`);
+  }
+  mkdirSync(join('results', 'safety'), { recursive: true });
+  const file = join(
+    'results',
+    'safety',
+    `safety-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`,
+  );
+  const json = JSON.stringify(
+    {
+      command: `npm run test:safety -- ${process.argv.slice(2).join(' ')}`.trim(),
+      startedAt: startedAt.toISOString(),
+      wallMs: Date.now() - startedAt.getTime(),
+      options: { ...options, scenarios: options.scenarios.map((s) => s.name) },
+      passed: failures.length === 0,
+      failures,
+      runs: results.map(serialize),
+      negativeControl: control ? serialize(control) : null,
+    },
+    null,
+    2,
+  );
+  writeFileSync(file, json);
+  writeFileSync(join('results', 'safety', 'latest.json'), json);
+  process.stdout.write(`results written to ${file}\n`);
+  if (failures.length > 0) {
+    process.stdout.write(`\nFAILED:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(
+    `\nPASSED: ${results.filter((r) => !r.unfenced).length} fenced runs with zero violations` +
+      (control || results.some((r) => r.unfenced)
+        ? '; unfenced writes caught by the checker\n'
+        : '\n'),
+  );
+}
+
+function serialize(r: RunResult) {
+  return {
+    scenario: r.scenario,
+    seed: r.seed,
+    unfenced: r.unfenced,
+    durationMs: r.durationMs,
+    figures: r.report.figures,
+    violations: r.report.violations.slice(0, 50),
+    problems: r.problems,
+    ...(r.kept ? { histories: r.kept } : {}),
+  };
+}
+
+await main();
