@@ -20,7 +20,6 @@ export interface LockServiceParts {
   tracer?: Tracer;
 }
 
-
 /**
  * The service behind both edges: a {@link LockManager} wired to Powertools logs, metrics and
  * traces. The HTTP and direct-invocation handlers only parse, call {@link LockService.execute}
