@@ -1,10 +1,25 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { LockManager } from '../../lambdas/core/index.js';
+import { createLockTable } from '../../lambdas/index.js';
+import {
+  localDocumentClient,
+  startDynamoDbLocal,
+  type DynamoDbLocal,
+} from '../../local/dynamodb-local.js';
 import { documentClient, freshLockTable } from '../support/dynamodb.js';
 
+// DynamoDB Local's TTL sweeper walks every TTL-enabled table; with the rest of the suite's tables
+// and items on the shared server it can take minutes to reach ours, so this test has its own.
+let own: DynamoDbLocal;
+beforeAll(async () => {
+  own = await startDynamoDbLocal();
+});
+afterAll(() => own?.stop());
+
 it('keeps tokens increasing after DynamoDB Local deletes the lock item by TTL', async () => {
-  const tableName = await freshLockTable();
-  const doc = documentClient();
+  const tableName = 'locks-ttl';
+  const doc = localDocumentClient(own.endpoint);
+  await createLockTable(doc, tableName);
   // No retention: the released item becomes eligible for TTL deletion at once.
   const locks = new LockManager({ tableName, client: doc, retentionMs: 0 });
   const tokens: number[] = [];
