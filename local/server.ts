@@ -9,7 +9,7 @@ import { lambdaContext } from './lambda-context.js';
 import { errorResponse } from '../lambdas/http/http-errors.js';
 import { matchPath } from '../lambdas/http/routes.js';
 import { readConfig } from '../lambdas/service/config.js';
-import { LockService } from '../lambdas/service/lock-service.js';
+import { LockUseCase } from '../lambdas/service/lock-use-case.js';
 
 export interface LocalServerOptions {
   /** The locks table, which must exist (see `createLockTable`). */
@@ -197,7 +197,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     LOCK_TABLE_NAME: options.tableName,
     DYNAMODB_ENDPOINT: options.dynamodbEndpoint,
   });
-  const service = new LockService(config);
+  const service = new LockUseCase(config);
   const handler = createApiHandler(service);
   const server = createServer((req, res) => {
     serve(handler, req, res).catch((err: unknown) => {

@@ -1,4 +1,4 @@
-// Primary adapter: a direct invocation (Step Functions, Lambda.invoke) -> LockService -> result.
+// Primary adapter: a direct invocation (Step Functions, Lambda.invoke) -> LockUseCase -> result.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -14,7 +14,7 @@ import {
   type LockResponse,
   parseLockRequest,
 } from '../service/lock-requests.js';
-import type { LockService } from '../service/lock-service.js';
+import type { LockUseCase } from '../service/lock-use-case.js';
 
 /**
  * The event of a direct invocation: an action, the lock id, and that action's fields.
@@ -93,10 +93,10 @@ function withinInvocation(request: LockRequest, context: Context): LockRequest {
  * one from the environment.
  *
  * @example
- * const handler = createInvokeHandler(new LockService(readConfig(process.env)));
+ * const handler = createInvokeHandler(new LockUseCase(readConfig(process.env)));
  * await handler({ action: 'get', lockId: 'reports' }, context);
  */
-export function createInvokeHandler(service: LockService): InvokeHandler {
+export function createInvokeHandler(service: LockUseCase): InvokeHandler {
   const handle = async (event: unknown, context: Context): Promise<LockResponse> => {
     try {
       const request = withinInvocation(parseInvokeEvent(event), context);

@@ -1,8 +1,8 @@
 // Lambda entry of the HTTP API: configuration is read and checked once, at cold start, so a
 // misconfigured function fails its init with a message naming the variable.
 import { readConfig } from '../service/config.js';
-import { LockService } from '../service/lock-service.js';
+import { LockUseCase } from '../service/lock-use-case.js';
 import { createApiHandler } from './api.js';
 
 /** The API Gateway REST (proxy, v1 event) handler for every route of the lock API. */
-export const handler = createApiHandler(new LockService(readConfig(process.env)));
+export const handler = createApiHandler(new LockUseCase(readConfig(process.env)));

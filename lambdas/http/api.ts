@@ -1,10 +1,10 @@
-// Primary adapter: API Gateway REST proxy event -> LockService (core LockManager) -> HTTP response.
+// Primary adapter: API Gateway REST proxy event -> LockUseCase (core LockManager) -> HTTP response.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { LockService } from '../service/lock-service.js';
+import type { LockUseCase } from '../service/lock-use-case.js';
 import { errorResponse, isClientError, ok } from './http-errors.js';
 import { parseHttpRequest } from './requests.js';
 import { route } from './routes.js';
@@ -20,9 +20,9 @@ export type ApiHandler = (
  * environment, the local server and the tests build theirs against DynamoDB Local.
  *
  * @example
- * const handler = createApiHandler(new LockService(readConfig(process.env)));
+ * const handler = createApiHandler(new LockUseCase(readConfig(process.env)));
  */
-export function createApiHandler(service: LockService): ApiHandler {
+export function createApiHandler(service: LockUseCase): ApiHandler {
   const handle = async (event: APIGatewayProxyEvent, context: Context) => {
     try {
       const { action, rawLockId } = route(event);

@@ -6,7 +6,7 @@ import { lambdaContext } from '../../local/lambda-context.js';
 import type { Context } from 'aws-lambda';
 import { createInvokeHandler, type InvokeHandler } from '../../lambdas/direct/invoke.js';
 import { readConfig } from '../../lambdas/service/config.js';
-import { LockService } from '../../lambdas/service/lock-service.js';
+import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
 import { runNode } from '../support/run-node.js';
 
@@ -18,9 +18,9 @@ const silent = () => new Logger({ logLevel: 'SILENT' });
 const context = (remainingMs = 60_000): Context =>
   lambdaContext('lock-invoke-test', remainingMs, 'req-1234');
 
-function serviceFor(table: string, parts: ConstructorParameters<typeof LockService>[1] = {}) {
+function serviceFor(table: string, parts: ConstructorParameters<typeof LockUseCase>[1] = {}) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-  return new LockService(readConfig({ LOCK_TABLE_NAME: table }), {
+  return new LockUseCase(readConfig({ LOCK_TABLE_NAME: table }), {
     client: doc,
     logger: silent(),
     ...parts,
@@ -191,7 +191,7 @@ describe('direct invocation', () => {
       serviceName: 'lock-test',
       logger: silent(),
     });
-    const service = new LockService(readConfig({ LOCK_TABLE_NAME: tableName }), {
+    const service = new LockUseCase(readConfig({ LOCK_TABLE_NAME: tableName }), {
       client: doc,
       logger: silent(),
       metrics,

@@ -9,7 +9,7 @@ import {
   ValidationError,
 } from '../../lambdas/index.js';
 import { readConfig } from '../../lambdas/service/config.js';
-import { LockService } from '../../lambdas/service/lock-service.js';
+import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { startLocalLambda, type LocalLambda } from '../../local/lambda-endpoint.js';
 import { startLocalServer, type LocalServer } from '../../local/server.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
@@ -19,13 +19,13 @@ let doc: DynamoDBDocumentClient;
 let server: LocalServer;
 let lambda: LocalLambda;
 let lambdaClient: LambdaClient;
-let service: LockService;
+let service: LockUseCase;
 
 beforeAll(async () => {
   tableName = await freshLockTable();
   doc = documentClient();
   server = await startLocalServer({ tableName, dynamodbEndpoint: endpoint(), port: 0 });
-  service = new LockService(
+  service = new LockUseCase(
     readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() }),
   );
   lambda = await startLocalLambda({ 'lock-direct': createInvokeHandler(service) });

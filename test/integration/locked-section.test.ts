@@ -7,7 +7,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
 import { LockManager } from '../../lambdas/index.js';
 import { readConfig } from '../../lambdas/service/config.js';
-import { LockService as LockServiceCore } from '../../lambdas/service/lock-service.js';
+import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { LockService } from '../../lib/lock-service.js';
 import { LockedSection } from '../../lib/locked-section.js';
 import { lambdaContext } from '../../local/lambda-context.js';
@@ -69,7 +69,7 @@ beforeAll(async () => {
   tableName = await freshLockTable();
   definition = synthesizeDefinition();
   direct = createInvokeHandler(
-    new LockServiceCore(readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() })),
+    new LockUseCase(readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() })),
   );
 });
 

@@ -22,14 +22,14 @@ export interface LockServiceParts {
 
 /**
  * The service behind both edges: a {@link LockManager} wired to Powertools logs, metrics and
- * traces. The HTTP and direct-invocation handlers only parse, call {@link LockService.execute}
+ * traces. The HTTP and direct-invocation handlers only parse, call {@link LockUseCase.execute}
  * and map.
  *
  * @example
- * const service = new LockService(readConfig(process.env));
+ * const service = new LockUseCase(readConfig(process.env));
  * const grant = await service.execute({ action: 'acquire', lockId: 'reports', options: { owner: 'me' } });
  */
-export class LockService {
+export class LockUseCase {
   readonly locks: LockManager;
   readonly logger: Logger;
   readonly metrics: Metrics;
