@@ -4,6 +4,7 @@ export {
   LockClient,
   type LockClientOptions,
   type LockContext,
+  type ResourceOptions,
   type WithLockOptions,
 } from './client/lock-client.js';
 export { HttpTransport, type HttpTransportOptions } from './client/http-transport.js';

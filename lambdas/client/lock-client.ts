@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
+  fencedRead,
+  fencedWrite,
   LIMITS,
+  type FencedTarget,
+  type FencedWriteInput,
   LockHeld,
   LockLost,
   LockManager,
@@ -18,12 +24,24 @@ import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
 import { LambdaTransport, type LambdaTransportOptions } from './lambda-transport.js';
 import type { LockTransport } from './transport.js';
 
+/** Options every transport shares. */
+export interface ResourceOptions {
+  /**
+   * The client for fenced reads and writes of your own items (the protected resources).
+   * @default the lock table's client with the `dynamodb` transport, else a DocumentClient over
+   * the default AWS configuration, made on first use
+   */
+  resourceClient?: DynamoDBDocumentClient;
+}
+
 /** How a {@link LockClient} reaches the service, chosen once at construction. */
-export type LockClientOptions =
-  | ({ transport: 'http' } & HttpTransportOptions)
-  | ({ transport: 'lambda' } & LambdaTransportOptions)
-  | ({ transport: 'dynamodb' } & LockManagerOptions)
-  | { transport: LockTransport };
+export type LockClientOptions = ResourceOptions &
+  (
+    | ({ transport: 'http' } & HttpTransportOptions)
+    | ({ transport: 'lambda' } & LambdaTransportOptions)
+    | ({ transport: 'dynamodb' } & LockManagerOptions)
+    | { transport: LockTransport }
+  );
 
 export interface WithLockOptions {
   /** @default a generated unique id */
@@ -73,9 +91,43 @@ function transportFor(options: LockClientOptions): LockTransport {
  */
 export class LockClient implements LockTransport {
   readonly transport: LockTransport;
+  private resources?: DynamoDBDocumentClient;
 
   constructor(options: LockClientOptions) {
     this.transport = transportFor(options);
+    this.resources =
+      options.resourceClient ??
+      (this.transport instanceof LockManager ? this.transport.client : undefined);
+  }
+
+  /**
+   * Writes a protected item only if `token` is not older than any token it has accepted;
+   * throws `FencedOut` otherwise (see the core's `fencedWrite`).
+   *
+   * @example
+   * await client.withLock('orders/42', ({ token }) =>
+   *   client.fencedWrite({ tableName: 'orders', key: { id: '42' }, token, set: { paid: true } }));
+   */
+  fencedWrite(input: FencedWriteInput): ReturnType<typeof fencedWrite> {
+    return fencedWrite(this.resourceClient(), input);
+  }
+
+  /**
+   * Claims a protected item for `token` and returns it, so a read-modify-write cannot lose an
+   * update to an older holder's late write (see the core's `fencedRead`).
+   *
+   * @example
+   * const order = await client.fencedRead({ tableName: 'orders', key: { id: '42' }, token });
+   */
+  fencedRead(target: FencedTarget): ReturnType<typeof fencedRead> {
+    return fencedRead(this.resourceClient(), target);
+  }
+
+  private resourceClient(): DynamoDBDocumentClient {
+    this.resources ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    return this.resources;
   }
 
   /**

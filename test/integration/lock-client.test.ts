@@ -1,8 +1,10 @@
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   LockClient,
   LockHeld,
   LockLost,
+  FencedOut,
   LockManager,
   ValidationError,
   type LockState,
@@ -14,9 +16,19 @@ let doc: DynamoDBDocumentClient;
 let seq = 0;
 const lockName = () => `client-${++seq}`;
 
+const resourceTable = `resources-${Date.now()}`;
+
 beforeAll(async () => {
   tableName = await freshLockTable();
   doc = documentClient();
+  await doc.send(
+    new CreateTableCommand({
+      TableName: resourceTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
 });
 afterAll(() => doc.destroy());
 
@@ -116,6 +128,33 @@ describe('withLock over the library transport', () => {
       }),
     ).rejects.toBeInstanceOf(LockHeld);
     expect(ran).toBe(false);
+  });
+
+  it("fences out a paused section's late write through the client", async () => {
+    const client = dynamoClient();
+    const lockId = lockName();
+    const target = { tableName: resourceTable, key: { id: lockId } };
+    let resume: () => void = () => {};
+    const paused = client.withLock(
+      lockId,
+      async ({ token }) => {
+        await client.fencedRead({ ...target, token });
+        // Stalls past its lease (no renewal gets through while it is stopped).
+        await new Promise<void>((resolve) => (resume = resolve));
+        return client.fencedWrite({ ...target, token, set: { by: 'paused' } });
+      },
+      { leaseMs: 1_000, renewEveryMs: 60_000 },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const next = await client.withLock(lockId, async ({ token }) => {
+      const seen = await client.fencedRead({ ...target, token });
+      await client.fencedWrite({ ...target, token, set: { by: 'next' } });
+      return { token, seen };
+    });
+    resume();
+    await expect(paused).rejects.toBeInstanceOf(FencedOut);
+    const item = await client.fencedRead({ ...target, token: next.token });
+    expect(item).toMatchObject({ by: 'next', lockToken: next.token });
   });
 
   it('validates its options before touching the lock', async () => {
