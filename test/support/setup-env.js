@@ -1,3 +1,4 @@
+// Test-process setup for the integration project.
 // aws-local-stepfunctions 3 uses Promise.withResolvers, which Node 20 lacks (it arrived in 22).
 if (typeof Promise.withResolvers !== 'function') {
   Promise.withResolvers = function withResolvers() {
@@ -10,3 +11,7 @@ if (typeof Promise.withResolvers !== 'function') {
     return { promise, resolve, reject };
   };
 }
+
+// The handlers' structured logs are for CloudWatch; in the test output they only bury failures.
+process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
