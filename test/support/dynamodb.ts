@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createLockTable } from '../../lambdas/core/index.js';
-import { localDocumentClient, localDynamoClient } from '../../local/dynamodb-local.js';
+import {
+  createItemTable,
+  localDocumentClient,
+  localDynamoClient,
+} from '../../local/dynamodb-local.js';
 
 /** The DynamoDB Local endpoint the global setup started. */
 export function endpoint(): string {
@@ -18,6 +22,15 @@ export async function freshLockTable(prefix = 'locks'): Promise<string> {
   const tableName = `${prefix}-${randomUUID()}`;
   const ddb = dynamoClient();
   await createLockTable(ddb, tableName);
+  ddb.destroy();
+  return tableName;
+}
+
+/** A fresh table keyed by `id`, standing for the user's own protected items. */
+export async function freshItemTable(prefix = 'items'): Promise<string> {
+  const tableName = `${prefix}-${randomUUID()}`;
+  const ddb = dynamoClient();
+  await createItemTable(ddb, tableName);
   ddb.destroy();
   return tableName;
 }
