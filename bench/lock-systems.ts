@@ -2,7 +2,7 @@ import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dyna
 import { DynamoDBDocument } from '@aws-sdk/lib-dynamodb';
 import { dynamoDBLockClientFactory, type LockClient } from '@deliveryhero/dynamodb-lock';
 import dynamodbLockClient, { type FailOpen, type Lock } from 'dynamodb-lock-client';
-import { createLockTable, LockManager } from '../lambdas/index.js';
+import { createLockTable, LockManager } from '../lib/index.js';
 import { localDocumentClient, localDynamoClient } from '../local/dynamodb-local.js';
 import { jsonClient } from './http-client.js';
 import { v2DocumentClient } from './v2-document-client.js';

@@ -1,4 +1,4 @@
 // The CDK app (`cdk synth`, `cdk deploy`): the lock service stack, checked by cdk-nag.
-import { createLockServiceApp } from '../lib/lock-service-app.js';
+import { createLockServiceApp } from './lock-service-app.js';
 
 createLockServiceApp();

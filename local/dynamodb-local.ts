@@ -16,6 +16,8 @@ export interface DynamoDbLocal {
   process: ChildProcess;
   /** Stops it and waits for the JVM to exit. */
   stop(): Promise<void>;
+  /** Kills it at once (SIGKILL) and waits for the JVM to be gone. */
+  kill(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -129,13 +131,18 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const endpoint = `http://127.0.0.1:${port}`;
+  const running = () => child.exitCode === null && child.signalCode === null;
   const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+    if (running()) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
     }
+  };
+  const kill = async () => {
+    if (running()) child.kill('SIGKILL');
+    await exited;
   };
 
   const client = localDynamoClient(endpoint);
@@ -163,5 +170,5 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   } finally {
     client.destroy();
   }
-  return { endpoint, port, process: child, stop };
+  return { endpoint, port, process: child, stop, kill };
 }

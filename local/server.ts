@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { ValidationError } from '../lambdas/core/index.js';
+import { ValidationError } from '../lib/core/index.js';
 import { createApiHandler, type ApiHandler } from '../lambdas/http/api.js';
 import { lambdaContext } from './lambda-context.js';
 import { errorResponse } from '../lambdas/http/http-errors.js';

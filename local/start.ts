@@ -1,6 +1,6 @@
 // `npm start`: DynamoDB Local (or an existing endpoint) + the locks table + the HTTP API on localhost.
 import { parseArgs } from 'node:util';
-import { createLockTable } from '../lambdas/core/index.js';
+import { createLockTable } from '../lib/core/index.js';
 import { readConfig } from '../lambdas/service/config.js';
 import { type DynamoDbLocal, localDynamoClient, startDynamoDbLocal } from './dynamodb-local.js';
 import { type LocalServer, startLocalServer } from './server.js';
@@ -17,6 +17,11 @@ Options (environment variable in brackets):
   --table NAME              the locks table, created if missing [LOCK_TABLE_NAME] (default locks)
   --help                    show this text
 `;
+
+/** Signals closer together than this are one Ctrl-C seen twice (see onSignal). */
+const REPEATED_SIGNAL_MS = 1_000;
+/** How often to check whether npm (the parent) is still there. */
+const ORPHAN_CHECK_MS = 500;
 
 interface Settings {
   port: number;
@@ -131,19 +136,34 @@ async function main(): Promise<void> {
     await starting.catch(() => {});
     await server?.close().catch(() => {});
     await db?.stop().catch(() => {});
+    if (code === 0) process.stdout.write('stopped\n');
     process.exit(code);
   };
+  // A terminal's Ctrl-C signals the whole process group, and npm relays it to its child as
+  // well, so one keypress arrives here twice within milliseconds: only a signal well after the
+  // first means "give up waiting". Either way this process exits only once DynamoDB Local has.
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      // A second Ctrl-C while stopping: give up waiting.
-      db?.process.kill('SIGKILL');
-      process.exit(130);
+      if (performance.now() - firstSignalAt < REPEATED_SIGNAL_MS) return;
+      void db?.kill().finally(() => process.exit(130));
+      return;
     }
+    firstSignalAt = performance.now();
     process.stdout.write(`\n${signal}: stopping...\n`);
     void stop(0);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // npm exits on a SIGTERM of its own without waiting for (or signalling) this process: once
+  // orphaned, stop too, rather than leave the server and DynamoDB Local running unowned.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) {
+      process.stdout.write('parent process gone: stopping...\n');
+      void stop(0);
+    }
+  }, ORPHAN_CHECK_MS).unref();
 
   try {
     await starting;

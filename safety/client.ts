@@ -3,7 +3,7 @@
 // every operation (invoke, completion, result, token) to its own history file.
 // Usage: node --import tsx safety/client.ts '<ClientConfig as JSON>'
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FencedOut, LockHeld, LockManager } from '../lambdas/core/index.js';
+import { FencedOut, LockHeld, LockManager } from '../lib/core/index.js';
 import { localDynamoClient } from '../local/dynamodb-local.js';
 import type { ClientConfig, FromClient, ToClient } from './client-config.js';
 import { HistoryWriter, type CompleteLine, type OpKind } from './history.js';

@@ -1,6 +1,6 @@
 // The two ways a client process takes the lock: the library in-process, or the HTTP API of
 // the local server. Both answer in the same shape so the workload loop does not care.
-import { LockHeld, type LockManager } from '../lambdas/core/index.js';
+import { LockHeld, type LockManager } from '../lib/core/index.js';
 import { LostResponse } from './lost-response.js';
 
 /** A grant as the workload needs it. */

@@ -2,7 +2,7 @@
 // also keeps the token of every write it applied, in order, so the checker can tell exactly
 // which writes landed (nothing lost, nothing applied twice) even when a response was lost.
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { fencedRead, fencedWrite } from '../lambdas/core/index.js';
+import { fencedRead, fencedWrite } from '../lib/core/index.js';
 import type { RegisterState } from './checker.js';
 
 /** Where the register item lives. */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createLockTable } from '../lambdas/core/index.js';
+import { createLockTable } from '../lib/core/index.js';
 import {
   createItemTable,
   type DynamoDbLocal,

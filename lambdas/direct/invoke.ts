@@ -4,8 +4,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
-import { LIMITS, LockError, ValidationError } from '../core/index.js';
-import { parseObject } from '../core/validation.js';
+import { LIMITS, LockError, ValidationError } from '../../lib/core/index.js';
+import { parseObject } from '../../lib/core/validation.js';
 import {
   ACTION_FIELDS,
   ACTIONS,

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { LockError, LockHeld, LockLost, ValidationError } from '../core/index.js';
+import { LockError, LockHeld, LockLost, ValidationError } from '../../lib/core/index.js';
 
 /** No route matches the request's path. */
 export class RouteNotFound extends Error {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { ValidationError } from '../core/index.js';
-import { parseLockId, parseObject } from '../core/validation.js';
+import { ValidationError } from '../../lib/core/index.js';
+import { parseLockId, parseObject } from '../../lib/core/validation.js';
 import { API_GATEWAY_TIMEOUT_MS } from '../service/config.js';
 import {
   ACTION_FIELDS,

@@ -1,4 +1,4 @@
-import { LIMITS } from '../core/index.js';
+import { LIMITS } from '../../lib/core/index.js';
 
 /** The service's settings, read once from the environment at cold start. */
 export interface ServiceConfig {

@@ -6,7 +6,7 @@ import {
   type ReleaseOptions,
   type RenewOptions,
   ValidationError,
-} from '../core/index.js';
+} from '../../lib/core/index.js';
 import {
   parseData,
   parseLeaseMs,
@@ -14,7 +14,7 @@ import {
   parseOwner,
   parseToken,
   parseWaitMs,
-} from '../core/validation.js';
+} from '../../lib/core/validation.js';
 
 /** The operations of the service, spelled as the direct invocation's `action`. */
 export const ACTIONS = ['acquire', 'renew', 'release', 'get', 'forceRelease'] as const;

@@ -1,10 +1,10 @@
-import { METRIC_NAMES } from './metric-names.js';
+import { METRIC_NAMES } from '../../lib/contract/metric-names.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { type LockEvent, LockHeld, LockManager } from '../core/index.js';
+import { type LockEvent, LockHeld, LockManager } from '../../lib/core/index.js';
 import type { ServiceConfig } from './config.js';
 import type { LockRequest, LockResponse } from './lock-requests.js';
 

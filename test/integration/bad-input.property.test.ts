@@ -6,7 +6,7 @@
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { parseObject } from '../../lambdas/core/validation.js';
+import { parseObject } from '../../lib/core/validation.js';
 import { parseInvokeEvent } from '../../lambdas/direct/invoke.js';
 import {
   ACTION_FIELDS,

@@ -1,4 +1,4 @@
-import { LockManager } from '../../lambdas/core/index.js';
+import { LockManager } from '../../lib/core/index.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
 import { runTs } from '../support/run-node.js';
 

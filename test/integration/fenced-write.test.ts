@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { FencedOut, LockManager, fencedRead, fencedWrite } from '../../lambdas/core/index.js';
+import { FencedOut, LockManager, fencedRead, fencedWrite } from '../../lib/core/index.js';
 import { documentClient, freshItemTable, freshLockTable } from '../support/dynamodb.js';
 
 const doc = documentClient();

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpTransport } from '../../lambdas/index.js';
+import { HttpTransport } from '../../lib/index.js';
 
 /** A stand-in for API Gateway's front door that records what it was sent. */
 async function recordingServer() {

@@ -1,13 +1,7 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
-import {
-  LockClient,
-  LockHeld,
-  LockLost,
-  LockManager,
-  ValidationError,
-} from '../../lambdas/index.js';
+import { LockClient, LockHeld, LockLost, LockManager, ValidationError } from '../../lib/index.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { startLocalLambda, type LocalLambda } from '../../local/lambda-endpoint.js';

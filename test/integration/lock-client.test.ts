@@ -7,7 +7,7 @@ import {
   LockManager,
   ValidationError,
   type LockState,
-} from '../../lambdas/index.js';
+} from '../../lib/index.js';
 import { documentClient, freshItemTable, freshLockTable } from '../support/dynamodb.js';
 
 let tableName: string;

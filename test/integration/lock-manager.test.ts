@@ -5,7 +5,7 @@ import {
   LockManager,
   type Grant,
   type LockEvent,
-} from '../../lambdas/core/index.js';
+} from '../../lib/core/index.js';
 import { documentClient, freshLockTable } from '../support/dynamodb.js';
 
 let tableName: string;

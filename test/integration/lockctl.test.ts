@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LockManager } from '../../lambdas/index.js';
+import { LockManager } from '../../lib/index.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
 
-const lockctl = new URL('../../bin/lockctl.js', import.meta.url).pathname;
+const lockctl = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 let tableName: string;
 let dir: string;
 

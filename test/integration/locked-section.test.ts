@@ -5,11 +5,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
-import { LockManager } from '../../lambdas/index.js';
+import { LockManager } from '../../lib/index.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
-import { LockService } from '../../lib/lock-service.js';
-import { LockedSection } from '../../lib/locked-section.js';
+import { LockService } from '../../lib/cdk/lock-service.js';
+import { LockedSection } from '../../lib/cdk/locked-section.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
 

@@ -1,11 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, test } from '@jest/globals';
 import { dynamoClient, endpoint } from '../support/dynamodb.js';
 
-const START = new URL('../../local/start.ts', import.meta.url).pathname;
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 interface Cli {
@@ -13,12 +15,13 @@ interface Cli {
   output: () => string;
   /** Resolves with the output once `pattern` appears; rejects if the process exits first. */
   waitFor: (pattern: RegExp) => Promise<RegExpExecArray>;
-  exited: Promise<number | null>;
+  /** The exit code, or the signal that ended npm (npm re-raises a signal it stopped for). */
+  exited: Promise<number | NodeJS.Signals | null>;
 }
 
-/** Runs the `npm start` script (`tsx local/start.ts`) in its own process group, like a terminal. */
+/** Runs `npm start -- ARGS` in a process group of its own, as a terminal runs a command. */
 function startCli(args: string[], env: Record<string, string>): Cli {
-  const child = spawn(process.execPath, ['--import', 'tsx', START, ...args], {
+  const child = spawn('npm', ['start', '--silent', '--', ...args], {
     cwd: ROOT,
     detached: true,
     env: {
@@ -40,7 +43,13 @@ function startCli(args: string[], env: Record<string, string>): Cli {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const outputEnded = Promise.all([
+    new Promise((resolve) => child.stdout?.on('close', resolve)),
+    new Promise((resolve) => child.stderr?.on('close', resolve)),
+  ]);
   const waitFor = (pattern: RegExp) =>
     new Promise<RegExpExecArray>((resolve, reject) => {
       const check = () => {
@@ -52,7 +61,8 @@ function startCli(args: string[], env: Record<string, string>): Cli {
       };
       listeners.add(check);
       check();
-      void exited.then(() => {
+      // Output ends when every process writing it (npm, and the server it started) is gone.
+      void outputEnded.then(() => {
         check();
         if (listeners.has(check)) reject(new Error(`exited before ${pattern}:\n${output}`));
       });
@@ -96,9 +106,11 @@ describe('npm start (local/start.ts)', () => {
       const state = (await (await fetch(`${url}/locks/demo`)).json()) as Record<string, unknown>;
       expect(state).toMatchObject({ held: true, owner: 'me', token: grant.token });
 
-      // Ctrl-C in a terminal signals the whole foreground process group.
+      // Ctrl-C in a terminal signals the whole foreground process group; npm must return
+      // only once DynamoDB Local is gone.
       process.kill(-cli.child.pid!, 'SIGINT');
-      expect(await cli.exited).toBe(0);
+      expect(await cli.exited).toBe('SIGINT');
+      expect(cli.output()).toMatch(/SIGINT: stopping...\nstopped\n/);
       expect(javaOnPort(dbPort)).toEqual([]);
       await expect(fetch(`${url}/locks/demo`)).rejects.toThrow();
     } finally {
@@ -106,7 +118,28 @@ describe('npm start (local/start.ts)', () => {
     }
   });
 
-  test('--dynamodb-endpoint and --table use an existing DynamoDB and create the table; SIGTERM stops it', async () => {
+  test('Ctrl-C to the process group returns only after DynamoDB Local has exited, every time', async () => {
+    const dbPath = mkdtempSync(join(tmpdir(), 'npm-start-'));
+    try {
+      for (let run = 0; run < 3; run++) {
+        const cli = startCli(['--db-path', dbPath], { PORT: '0' });
+        try {
+          const [, dbPort] = await cli.waitFor(/DynamoDB Local at http:\/\/127\.0\.0\.1:(\d+)/);
+          await cli.waitFor(/Press Ctrl-C to stop/);
+          process.kill(-cli.child.pid!, 'SIGINT');
+          expect(await cli.exited).toBe('SIGINT');
+          expect(cli.output()).toContain('stopped\n');
+          expect(javaOnPort(dbPort)).toEqual([]);
+        } finally {
+          cleanup(cli);
+        }
+      }
+    } finally {
+      rmSync(dbPath, { recursive: true, force: true });
+    }
+  });
+
+  test('--dynamodb-endpoint and --table use an existing DynamoDB and create the table; SIGTERM to npm stops it', async () => {
     const table = `cli-${randomUUID()}`;
     const cli = startCli(['--dynamodb-endpoint', endpoint(), '--table', table], { PORT: '0' });
     try {
@@ -128,8 +161,11 @@ describe('npm start (local/start.ts)', () => {
         body: '{"owner":"cli"}',
       });
       expect(res.status).toBe(200);
+      // npm exits on SIGTERM at once; the server notices it is orphaned and stops its side.
       cli.child.kill('SIGTERM');
-      expect(await cli.exited).toBe(0);
+      expect(await cli.exited).toBe('SIGTERM');
+      await cli.waitFor(/parent process gone: stopping...\nstopped\n/);
+      await expect(fetch(`${url}/locks/cli`)).rejects.toThrow();
     } finally {
       cleanup(cli);
     }

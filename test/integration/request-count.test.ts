@@ -1,4 +1,4 @@
-import { LockManager } from '../../lambdas/core/index.js';
+import { LockManager } from '../../lib/core/index.js';
 import { countRequests, dynamoClient, freshLockTable } from '../support/dynamodb.js';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 

@@ -1,6 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { LockManager } from '../../lambdas/core/index.js';
-import { createLockTable } from '../../lambdas/index.js';
+import { LockManager } from '../../lib/core/index.js';
+import { createLockTable } from '../../lib/index.js';
 import {
   localDocumentClient,
   startDynamoDbLocal,

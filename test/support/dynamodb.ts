@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createLockTable } from '../../lambdas/core/index.js';
+import { createLockTable } from '../../lib/core/index.js';
 import {
   createItemTable,
   localDocumentClient,

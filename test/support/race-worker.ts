@@ -1,6 +1,6 @@
 // One OS process of the cross-process race: waits for a shared start instant, then fires
 // its acquires at once and prints what it was granted as JSON.
-import { LockHeld, LockManager } from '../../lambdas/core/index.js';
+import { LockHeld, LockManager } from '../../lib/core/index.js';
 import { localDocumentClient } from '../../local/dynamodb-local.js';
 
 const [endpoint, tableName, lockId, startAt, count, name] = process.argv.slice(2);

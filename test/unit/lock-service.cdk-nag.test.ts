@@ -3,8 +3,8 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createLockServiceApp, REMOVAL_POLICY_CONTEXT } from '../../lib/lock-service-app.js';
-import { LockService } from '../../lib/lock-service.js';
+import { createLockServiceApp, REMOVAL_POLICY_CONTEXT } from '../../bin/lock-service-app.js';
+import { LockService } from '../../lib/cdk/lock-service.js';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 

@@ -4,8 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { LockOperation, LockService, type LockServiceProps } from '../../lib/lock-service.js';
-import { LockServiceStack } from '../../lib/lock-service-stack.js';
+import { LockOperation, LockService, type LockServiceProps } from '../../lib/cdk/lock-service.js';
+import { LockServiceStack } from '../../lib/cdk/lock-service-stack.js';
 
 // Template assertions need no bundle: skip esbuild here (lock-service.bundling.infra.test.ts bundles).
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };

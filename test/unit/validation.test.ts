@@ -1,4 +1,4 @@
-import { LIMITS, LockManager, ValidationError } from '../../lambdas/core/index.js';
+import { LIMITS, LockManager, ValidationError } from '../../lib/core/index.js';
 import {
   parseData,
   parseLeaseMs,
@@ -7,7 +7,7 @@ import {
   parseOwner,
   parseToken,
   parseWaitMs,
-} from '../../lambdas/core/validation.js';
+} from '../../lib/core/validation.js';
 
 function fieldOf(fn: () => unknown): string {
   try {

@@ -7,12 +7,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-
-/** The table schema every deployment shares: the CDK stack declares the same. */
-export const LOCK_TABLE_SCHEMA = {
-  partitionKey: 'lockId',
-  ttlAttribute: 'ttl',
-} as const;
+import { LOCK_TABLE_SCHEMA } from './table-schema.js';
 
 /**
  * Creates the locks table (partition key `lockId`, TTL on `ttl`, on-demand) for DynamoDB

@@ -230,6 +230,9 @@ export class LockClient implements LockTransport {
         const startedAt = performance.now();
         try {
           grant = await this.transport.renew(lockId, { owner, token: grant.token, leaseMs });
+          // fn may have finished while this renew was in flight: arming a fresh lease-long
+          // timer now would keep the process alive for a whole lease after withLock returns.
+          if (stop.signal.aborted) return;
           armExpiry(startedAt, leaseMs);
           delay = renewEveryMs;
         } catch (err) {
@@ -244,8 +247,8 @@ export class LockClient implements LockTransport {
       return await fn({ token: first.token, signal: lost.signal, grant: first });
     } finally {
       stop.abort();
-      clearTimeout(expiry);
       await renewing;
+      clearTimeout(expiry);
       try {
         await this.transport.release(lockId, { owner, token: grant.token });
       } catch {

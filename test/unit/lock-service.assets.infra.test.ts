@@ -4,11 +4,16 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { LockServiceStack } from '../../lib/lock-service-stack.js';
+import {
+  HANDLER_ASSETS,
+  type HandlerAssetName,
+  handlerAssetPath,
+} from '../../lib/cdk/handler-assets.js';
+import { LockServiceStack } from '../../lib/cdk/lock-service-stack.js';
 
-// The one test that bundles: with the local esbuild, offline, and with Docker made unusable
-// so that a silent fallback to Docker bundling would fail the test instead of passing it.
-describe('handler bundles', () => {
+// The functions deploy the bundles `npm run build` wrote to dist/assets, unchanged: synth
+// bundles nothing (Docker is made unusable, so any attempt to bundle would fail the test).
+describe('handler assets', () => {
   const savedDocker = process.env.CDK_DOCKER;
   let bundles: { description: string; dir: string }[];
 
@@ -33,6 +38,17 @@ describe('handler bundles', () => {
   afterAll(() => {
     if (savedDocker === undefined) delete process.env.CDK_DOCKER;
     else process.env.CDK_DOCKER = savedDocker;
+  });
+
+  it('deploys the prebuilt dist/assets bundles byte for byte', () => {
+    const shipped = Object.keys(HANDLER_ASSETS).map((name) =>
+      readFileSync(join(handlerAssetPath(name as HandlerAssetName), 'index.mjs')),
+    );
+    const deployed = bundles.map(({ dir }) => readFileSync(join(dir, 'index.mjs')));
+    expect(deployed).toHaveLength(shipped.length);
+    for (const code of deployed) {
+      expect(shipped.some((asset) => asset.equals(code))).toBe(true);
+    }
   });
 
   it('bundles both handlers as minified ESM with a source map and the createRequire banner', () => {

@@ -1,6 +1,6 @@
 import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { LockServiceStack } from './lock-service-stack.js';
+import { LockServiceStack } from '../lib/cdk/lock-service-stack.js';
 
 /**
  * Context key choosing what happens to the table and logs when the stack is deleted:

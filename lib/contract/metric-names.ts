@@ -24,3 +24,6 @@ export const METRIC_NAMES = {
   /** Time spent in the lock operation, in ms, including any wait. */
   latency: 'Latency',
 } as const;
+
+/** One of {@link METRIC_NAMES}' values. */
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

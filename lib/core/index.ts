@@ -10,7 +10,8 @@ export {
   type ReleaseOptions,
   type RenewOptions,
 } from './lock-manager.js';
-export { createLockTable, LOCK_TABLE_SCHEMA } from './lock-table.js';
+export { createLockTable } from './lock-table.js';
+export { LOCK_TABLE_SCHEMA } from './table-schema.js';
 export {
   fencedRead,
   fencedWrite,

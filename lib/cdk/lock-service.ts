@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -7,35 +5,18 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { LIMITS } from '../lambdas/core/limits.js';
-import { LOCK_TABLE_SCHEMA } from '../lambdas/core/lock-table.js';
-import { METRIC_NAMES } from '../lambdas/service/metric-names.js';
-
-/** The repository root: handler entries and the npm lock file are found from here, not from the cwd. */
-const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** Handler entry files (written by the service layer; the construct only bundles them). */
-const HANDLER_ENTRIES = {
-  api: join(PROJECT_ROOT, 'lambdas/http/api.handler.ts'),
-  direct: join(PROJECT_ROOT, 'lambdas/direct/invoke.handler.ts'),
-} as const;
+import { ASSET_HANDLER, type HandlerAssetName, handlerAssetPath } from './handler-assets.js';
+import { LIMITS } from '../core/limits.js';
+import { LOCK_TABLE_SCHEMA } from '../core/table-schema.js';
+import { METRIC_NAMES } from '../contract/metric-names.js';
 
 /**
  * API Gateway's integration timeout for REST APIs: a request that takes longer gets a 504,
  * so the API function never needs more and an HTTP `waitMs` must stay well below it.
  */
 const API_GATEWAY_TIMEOUT = Duration.seconds(29);
-
-/**
- * ESM bundles cannot `require`; some CommonJS dependencies still do, so the bundle defines it
- * (the banner esbuild's docs recommend for `format: esm` on Node).
- */
-const ESM_REQUIRE_BANNER =
-  "import { createRequire as __lockServiceCreateRequire } from 'node:module';" +
-  'const require = __lockServiceCreateRequire(import.meta.url);';
 
 /**
  * An operation of the lock API, for narrowing {@link LockService.grantInvokeApi}.
@@ -235,9 +216,9 @@ export class LockService extends Construct {
   /** The lock table: partition key `lockId`, TTL on `ttl`, on-demand, PITR, encrypted. */
   public readonly table: dynamodb.Table;
   /** The function behind every API route (API Gateway proxy events). */
-  public readonly apiFunction: NodejsFunction;
+  public readonly apiFunction: lambda.Function;
   /** The function for direct invocation (`{ action, lockId, ... }`) by Step Functions and Lambdas. */
-  public readonly directFunction: NodejsFunction;
+  public readonly directFunction: lambda.Function;
   /** The REST API. */
   public readonly api: apigateway.RestApi;
   /** Base URL of the API stage, ending in `/` (e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/`). */
@@ -297,14 +278,14 @@ export class LockService extends Construct {
 
     this.apiFunction = this.createFunction('ApiFunction', {
       ...functionOptions,
-      entry: HANDLER_ENTRIES.api,
+      asset: 'api',
       description: 'Lock service: HTTP API handler (API Gateway REST proxy events)',
       timeout: API_GATEWAY_TIMEOUT,
       environment: { ...commonEnv, ...optionalEnv('MAX_HTTP_WAIT_MS', props.maxHttpWaitMs) },
     });
     this.directFunction = this.createFunction('DirectFunction', {
       ...functionOptions,
-      entry: HANDLER_ENTRIES.direct,
+      asset: 'direct',
       description: 'Lock service: direct invocation { action, lockId, ... }',
       timeout: props.directFunctionTimeout ?? Duration.minutes(1),
       environment: commonEnv,
@@ -381,7 +362,7 @@ export class LockService extends Construct {
   private createFunction(
     id: string,
     options: {
-      entry: string;
+      asset: HandlerAssetName;
       description: string;
       timeout: Duration;
       environment: Record<string, string>;
@@ -390,7 +371,7 @@ export class LockService extends Construct {
       logRetention: logs.RetentionDays;
       removalPolicy: RemovalPolicy;
     },
-  ): NodejsFunction {
+  ): lambda.Function {
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: options.logRetention,
       removalPolicy: options.removalPolicy,
@@ -408,11 +389,10 @@ export class LockService extends Construct {
       }),
     );
 
-    const fn = new NodejsFunction(this, id, {
-      entry: options.entry,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+    const fn = new lambda.Function(this, id, {
+      // The bundle built with the package (see handler-assets.ts): no bundling at synth.
+      code: lambda.Code.fromAsset(handlerAssetPath(options.asset)),
+      handler: ASSET_HANDLER,
       runtime: options.runtime,
       architecture: lambda.Architecture.ARM_64,
       memorySize: options.memorySize,
@@ -421,22 +401,7 @@ export class LockService extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: options.environment,
-      bundling: {
-        // Always the local esbuild (a devDependency): synth works offline and without Docker.
-        forceDockerBundling: false,
-        minify: true,
-        // Minified but with class and function names: Step Functions' Retry/Catch and the
-        // HTTP edge tell errors apart by name, and stack traces stay readable.
-        keepNames: true,
-        sourceMap: true,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        target: 'node22',
-        // Ship the SDK versions the tests ran against rather than the runtime's copy.
-        bundleAwsSDK: true,
-      },
+      environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
     });
     this.grantTableAccess(fn);
     return fn;
