@@ -44,6 +44,8 @@ for (const [name, { entry }] of Object.entries(HANDLER_ASSETS)) {
     // edge tell errors apart by name, and stack traces stay readable.
     keepNames: true,
     sourcemap: true,
+    // Stack traces need the mappings, not a second copy of every dependency's source.
+    sourcesContent: false,
     // The SDK versions the tests ran against are shipped, rather than the runtime's copy.
     external: [],
     logLevel: 'warning',
