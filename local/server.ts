@@ -7,7 +7,7 @@ import { ValidationError } from '../lib/core/index.js';
 import { createApiHandler, type ApiHandler } from '../lambdas/http/api.js';
 import { lambdaContext } from './lambda-context.js';
 import { errorResponse } from '../lambdas/http/http-errors.js';
-import { matchPath } from '../lambdas/http/routes.js';
+import { API_GATEWAY_TIMEOUT_MS, matchPath } from '../lib/contract/http.js';
 import { readConfig } from '../lambdas/service/config.js';
 import { LockUseCase } from '../lambdas/service/lock-use-case.js';
 
@@ -35,8 +35,6 @@ export interface LocalServer {
  * the handler refuses anything over 16 KB anyway), so a local client cannot exhaust memory.
  */
 const LOCAL_MAX_BODY_BYTES = 1024 * 1024;
-/** API Gateway ends an integration after 29 s; the handler sees the same deadline here. */
-const INTEGRATION_TIMEOUT_MS = 29_000;
 const FUNCTION_NAME = 'fenced-lock-local-api';
 
 /** Reads the body up to the cap; past it, drains the rest and reports `tooLarge`. */
@@ -175,7 +173,7 @@ async function serve(handler: ApiHandler, req: IncomingMessage, res: ServerRespo
     res,
     await handler(
       toProxyEvent(req, body, requestId),
-      lambdaContext(FUNCTION_NAME, INTEGRATION_TIMEOUT_MS, requestId),
+      lambdaContext(FUNCTION_NAME, API_GATEWAY_TIMEOUT_MS, requestId),
     ),
   );
 }

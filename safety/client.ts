@@ -2,8 +2,7 @@
 // register -> short random work -> fenced write of the register + 1 -> release, and appends
 // every operation (invoke, completion, result, token) to its own history file.
 // Usage: node --import tsx safety/client.ts '<ClientConfig as JSON>'
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { FencedOut, LockHeld, LockManager } from '../lib/core/index.js';
+import { createDocumentClient, FencedOut, LockHeld, LockManager } from '../lib/core/index.js';
 import { localDynamoClient } from '../local/dynamodb-local.js';
 import type { ClientConfig, FromClient, ToClient } from './client-config.js';
 import { HistoryWriter, type CompleteLine, type OpKind } from './history.js';
@@ -19,7 +18,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const ddb = localDynamoClient(config.endpoint);
 loseResponses(ddb, config.lostResponseRate, random);
-const doc = DynamoDBDocumentClient.from(ddb, { marshallOptions: { removeUndefinedValues: true } });
+const doc = createDocumentClient(ddb);
 const locks =
   config.transport === 'http'
     ? httpLocks(config.httpUrl ?? '', config.lostResponseRate, random)
@@ -76,6 +75,10 @@ async function record<T>(
   } catch (error) {
     // A refusal certainly changed nothing; anything else may or may not have been applied.
     const refused = error instanceof LockHeld || error instanceof FencedOut;
+    // The library reports a lost DynamoDB response as the fault it is, with the loss as cause.
+    const lost = [error, (error as Error | undefined)?.cause].find(
+      (e) => e instanceof LostResponse,
+    );
     const result = refused ? 'fail' : 'info';
     history.write({
       ev: 'complete',
@@ -83,7 +86,7 @@ async function record<T>(
       at: Date.now(),
       result,
       error: error instanceof Error ? error.name : String(error),
-      ...(error instanceof LostResponse ? { hidden: error.hidden } : {}),
+      ...(lost ? { hidden: lost.hidden } : {}),
     });
     return { result, error };
   }

@@ -1,6 +1,8 @@
 // The two ways a client process takes the lock: the library in-process, or the HTTP API of
 // the local server. Both answer in the same shape so the workload loop does not care.
-import { LockHeld, type LockManager } from '../lib/core/index.js';
+import { fromHttpError } from '../lib/contract/error-codec.js';
+import { pathFor } from '../lib/contract/http.js';
+import type { LockManager } from '../lib/core/index.js';
 import { LostResponse } from './lost-response.js';
 
 /** A grant as the workload needs it. */
@@ -28,18 +30,6 @@ export function libraryLocks(manager: LockManager): SafetyLocks {
   };
 }
 
-/** A refusal or fault answered by the HTTP API, named as the API names it. */
-export class HttpFailure extends Error {
-  constructor(
-    name: string,
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = name;
-  }
-}
-
 /**
  * Lock operations over the real HTTP API (no signing: the local server does not check it).
  * With probability `lostRate` a response that arrived is thrown away, and the call fails with
@@ -48,35 +38,22 @@ export class HttpFailure extends Error {
  * @example const locks = httpLocks('http://127.0.0.1:3000', 0, Math.random);
  */
 export function httpLocks(baseUrl: string, lostRate: number, random: () => number): SafetyLocks {
-  const post = async (lockId: string, action: string, body: object, timeoutMs: number) => {
-    const response = await fetch(`${baseUrl}/locks/${encodeURIComponent(lockId)}/${action}`, {
+  const post = async (
+    lockId: string,
+    operation: 'acquire' | 'release',
+    body: object,
+    timeoutMs: number,
+  ) => {
+    const response = await fetch(`${baseUrl}${pathFor(operation, lockId)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.text();
-    let json: Record<string, unknown> = {};
-    try {
-      json = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      // A non-JSON answer is a fault like any 5xx below.
-    }
-    if (response.status === 409 && json.error === 'LockHeld') {
-      throw new LockHeld(lockId, {
-        owner: String(json.owner),
-        expiresAt: Number(json.expiresAt),
-        retryAfterMs: Number(json.retryAfterMs),
-      });
-    }
-    if (response.status !== 200) {
-      throw new HttpFailure(
-        typeof json.error === 'string' ? json.error : `Http${response.status}`,
-        response.status,
-        text.slice(0, 200),
-      );
-    }
-    return json;
+    // The client's own codec: a 409 LockHeld comes back as LockHeld, a 5xx as a fault.
+    if (!response.ok) throw fromHttpError(response.status, text, lockId);
+    return JSON.parse(text) as Record<string, unknown>;
   };
   return {
     async acquire(lockId, owner, leaseMs, waitMs) {

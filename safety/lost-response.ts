@@ -11,8 +11,11 @@ import type { HiddenOutcome } from './history.js';
  * catch (err) { if (err instanceof LostResponse) record('info', err.hidden); }
  */
 export class LostResponse extends Error {
-  constructor(readonly hidden: HiddenOutcome) {
-    super('the response was lost after the request was applied');
+  constructor(
+    readonly hidden: HiddenOutcome,
+    options?: ErrorOptions,
+  ) {
+    super('the response was lost after the request was applied', options);
     this.name = 'LostResponse';
   }
 }

@@ -17,8 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createLockTable } from '../lib/core/index.js';
+import { createDocumentClient, createLockTable } from '../lib/core/index.js';
 import {
   createItemTable,
   type DynamoDbLocal,
@@ -427,7 +426,7 @@ async function runScenario(
   for (const client of clients) if (client.crashed) problems.push(client.crashed);
 
   const ddb = localDynamoClient(infra.endpoint);
-  const register = await readRegister(DynamoDBDocumentClient.from(ddb), {
+  const register = await readRegister(createDocumentClient(ddb), {
     tableName: REGISTER_TABLE,
     id: runName,
   });

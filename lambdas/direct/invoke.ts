@@ -4,43 +4,31 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
+import { toFunctionError } from '../../lib/contract/error-codec.js';
+import {
+  fieldNames,
+  isOperation,
+  type LockRequest,
+  OPERATION_NAMES,
+  type OperationName,
+  parseLockRequest,
+} from '../../lib/contract/operations.js';
 import { LIMITS, LockError, ValidationError } from '../../lib/core/index.js';
 import { parseObject } from '../../lib/core/validation.js';
-import {
-  ACTION_FIELDS,
-  ACTIONS,
-  isAction,
-  type LockRequest,
-  type LockResponse,
-  parseLockRequest,
-} from '../service/lock-requests.js';
-import type { LockUseCase } from '../service/lock-use-case.js';
+import { InternalError } from '../service/internal-error.js';
+import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
 
 /**
- * The event of a direct invocation: an action, the lock id, and that action's fields.
+ * The event of a direct invocation: an operation's name as `action`, the lock id, and that
+ * operation's fields.
  *
  * @example
  * { "action": "acquire", "lockId": "reports", "owner": "exec-1", "leaseMs": 60000 }
  */
 export interface InvokeEvent {
-  action: 'acquire' | 'renew' | 'release' | 'get' | 'forceRelease';
+  action: OperationName;
   lockId: string;
   [field: string]: unknown;
-}
-
-/**
- * An unexpected fault, reported with a generic message (the real one is in the logs). Lock
- * outcomes are thrown as the core's `LockHeld`, `LockLost` and `ValidationError`, whose `name`
- * becomes the Lambda error type that a state machine's Retry/Catch matches.
- *
- * @example
- * "Catch": [{ "ErrorEquals": ["InternalError"], "Next": "Alert" }]
- */
-export class InternalError extends Error {
-  constructor(requestId: string) {
-    super(`internal error; the service logs have the details under request id ${requestId}`);
-    this.name = 'InternalError';
-  }
 }
 
 /** Time kept back from a wait so the function can still answer LockHeld before it times out. */
@@ -63,13 +51,13 @@ export function parseInvokeEvent(event: unknown): LockRequest {
     );
   }
   const { action } = event as Record<string, unknown>;
-  if (!isAction(action)) {
+  if (!isOperation(action)) {
     throw new ValidationError(
       'action',
-      `action must be one of ${ACTIONS.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(action) ?? 'nothing'}`,
+      `action must be one of ${OPERATION_NAMES.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(action) ?? 'nothing'}`,
     );
   }
-  const input = parseObject(event, ['action', 'lockId', ...ACTION_FIELDS[action]], 'event');
+  const input = parseObject(event, ['action', 'lockId', ...fieldNames(action)], 'event');
   if (input.lockId === undefined) throw new ValidationError('lockId', 'lockId is required');
   return parseLockRequest(action, input.lockId, input);
 }
@@ -90,7 +78,8 @@ function withinInvocation(request: LockRequest, context: Context): LockRequest {
 
 /**
  * Builds the direct invocation handler over a service; `invoke.handler.ts` builds the deployed
- * one from the environment.
+ * one from the environment. A refusal is thrown as the lock outcome's own type (the Lambda
+ * error type Step Functions' Retry and Catch match), its message the JSON error body.
  *
  * @example
  * const handler = createInvokeHandler(new LockUseCase(readConfig(process.env)));
@@ -104,10 +93,10 @@ export function createInvokeHandler(service: LockUseCase): InvokeHandler {
     } catch (err) {
       if (err instanceof LockError) {
         service.logger.info('request refused', { error: err.name, reason: err.message });
-        throw err;
+        throw toFunctionError(err);
       }
       service.recordFault(err);
-      throw new InternalError(context?.awsRequestId ?? 'unknown');
+      throw toFunctionError(new InternalError(context?.awsRequestId ?? 'unknown'));
     }
   };
 

@@ -1,11 +1,16 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { LockError, LockHeld, LockLost, ValidationError } from '../../lib/core/index.js';
+import { encodeError } from '../../lib/contract/error-codec.js';
+import { FencedOut, LockError, LockHeld, LockLost, ValidationError } from '../../lib/core/index.js';
+import { InternalError } from '../service/internal-error.js';
 
 /** No route matches the request's path. */
-export class RouteNotFound extends Error {
-  constructor(readonly path: string) {
-    super(`no route for ${path}; see the API table in the README`);
-    this.name = 'RouteNotFound';
+export class NotFound extends Error {
+  constructor(
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(`no route for ${path}; see the API table in docs/api.md`, options);
+    this.name = 'NotFound';
   }
 }
 
@@ -15,8 +20,9 @@ export class MethodNotAllowed extends Error {
     readonly method: string,
     /** The methods the path does accept. */
     readonly allow: readonly string[],
+    options?: ErrorOptions,
   ) {
-    super(`method ${method} is not allowed here; use ${allow.join(' or ')}`);
+    super(`method ${method} is not allowed here; use ${allow.join(' or ')}`, options);
     this.name = 'MethodNotAllowed';
   }
 }
@@ -47,42 +53,30 @@ export const ok = (body: unknown): APIGatewayProxyResult => jsonResponse(200, bo
  * if (!isClientError(err)) service.recordFault(err);
  */
 export const isClientError = (err: unknown): boolean =>
-  err instanceof LockError || err instanceof RouteNotFound || err instanceof MethodNotAllowed;
+  err instanceof LockError || err instanceof NotFound || err instanceof MethodNotAllowed;
+
+/** The status of each answer the caller caused; the only place that knows status codes. */
+function statusOf(err: Error): number {
+  if (err instanceof ValidationError) return 400;
+  if (err instanceof NotFound) return 404;
+  if (err instanceof MethodNotAllowed) return 405;
+  if (err instanceof LockHeld || err instanceof LockLost || err instanceof FencedOut) return 409;
+  return 500;
+}
 
 /**
- * Maps an error to its HTTP answer by type: the only place that knows status codes for errors.
- * A fault gets a generic 500 naming only the request id: no stack, no SDK text, no table name.
+ * Maps an error to its HTTP answer: the status by type, the body by the error codec. A fault
+ * gets a generic 500 naming only the request id: no stack, no SDK text, no table name.
  *
  * @example
  * catch (err) { return errorResponse(err, event.requestContext.requestId); }
  */
 export function errorResponse(err: unknown, requestId: string): APIGatewayProxyResult {
-  if (err instanceof ValidationError) {
-    return jsonResponse(400, { error: err.name, message: err.message, field: err.field });
-  }
+  const answered = isClientError(err) ? (err as Error) : new InternalError(requestId);
+  const headers: Record<string, string> = {};
   if (err instanceof LockHeld) {
-    const { owner, expiresAt, retryAfterMs } = err;
-    return jsonResponse(
-      409,
-      { error: err.name, message: err.message, owner, expiresAt, retryAfterMs },
-      { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
-    );
+    headers['retry-after'] = String(Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
   }
-  if (err instanceof LockLost) {
-    return jsonResponse(409, { error: err.name, message: err.message });
-  }
-  if (err instanceof RouteNotFound) {
-    return jsonResponse(404, { error: 'NotFound', message: err.message });
-  }
-  if (err instanceof MethodNotAllowed) {
-    return jsonResponse(
-      405,
-      { error: 'MethodNotAllowed', message: err.message },
-      { allow: err.allow.join(', ') },
-    );
-  }
-  return jsonResponse(500, {
-    error: 'InternalError',
-    message: `internal error; the service logs have the details under request id ${requestId}`,
-  });
+  if (err instanceof MethodNotAllowed) headers.allow = err.allow.join(', ');
+  return jsonResponse(statusOf(answered), encodeError(answered), headers);
 }

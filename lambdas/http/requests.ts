@@ -1,16 +1,13 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { API_GATEWAY_TIMEOUT_MS, MAX_BODY_BYTES } from '../../lib/contract/http.js';
+import {
+  fieldNames,
+  type LockRequest,
+  type OperationName,
+  parseLockRequest,
+} from '../../lib/contract/operations.js';
 import { ValidationError } from '../../lib/core/index.js';
 import { parseLockId, parseObject } from '../../lib/core/validation.js';
-import { API_GATEWAY_TIMEOUT_MS } from '../service/config.js';
-import {
-  ACTION_FIELDS,
-  type Action,
-  type LockRequest,
-  parseLockRequest,
-} from '../service/lock-requests.js';
-
-/** Largest body accepted: ample for a 4 KB `data` object even when fully `\u`-escaped. */
-export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * Decodes the lock id from its URL-encoded path segment and checks it.
@@ -64,13 +61,13 @@ export function readJsonBody(
  * const request = parseHttpRequest('acquire', 'orders%2F42', event, 25_000);
  */
 export function parseHttpRequest(
-  action: Action,
+  action: OperationName,
   rawLockId: string,
   event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>,
   maxWaitMs: number,
 ): LockRequest {
   const lockId = decodeLockId(rawLockId);
-  const fields = ACTION_FIELDS[action];
+  const fields = fieldNames(action);
   // GET and DELETE take no body; one sent anyway is ignored, as most HTTP servers do.
   let input: Record<string, unknown> = {};
   if (fields.length > 0) {

@@ -1,4 +1,6 @@
-import { LIMITS } from '../../lib/core/index.js';
+import { MAX_HTTP_WAIT_CEILING_MS, MAX_HTTP_WAIT_MS_DEFAULT } from '../../lib/contract/http.js';
+import { LIMITS, ValidationError } from '../../lib/core/index.js';
+import { parseInteger } from '../../lib/core/validation.js';
 
 /** The service's settings, read once from the environment at cold start. */
 export interface ServiceConfig {
@@ -25,16 +27,14 @@ export interface ServiceConfig {
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
-    message: string,
+    /** What is wrong, after the variable's name. */
+    problem: string,
+    options?: ErrorOptions,
   ) {
-    super(`${variable} ${message}`);
+    super(`${variable} ${problem}`, options);
     this.name = 'ConfigError';
   }
 }
-
-/** API Gateway REST APIs end an integration after 29 s; a wait must finish well before. */
-export const API_GATEWAY_TIMEOUT_MS = 29_000;
-const MAX_HTTP_WAIT_CEILING_MS = API_GATEWAY_TIMEOUT_MS - 1_000;
 
 // DynamoDB's own rule for table names.
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
@@ -47,11 +47,13 @@ function integer(env: Env, variable: string, fallback: number, min: number, max:
   if (!/^\d+$/.test(raw)) {
     throw new ConfigError(variable, `must be a whole number of milliseconds, got "${raw}"`);
   }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigError(variable, `must be from ${min} to ${max}, got ${value}`);
+  try {
+    return parseInteger(variable, Number(raw), min, max);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    // The core's message already starts with the variable's name.
+    throw new ConfigError(variable, err.message.slice(variable.length + 1), { cause: err });
   }
-  return value;
 }
 
 /**
@@ -73,16 +75,8 @@ export function readConfig(env: Env = process.env): ServiceConfig {
     );
   }
   const endpoint = env.DYNAMODB_ENDPOINT?.trim();
-  if (endpoint) {
-    let url: URL | undefined;
-    try {
-      url = new URL(endpoint);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      throw new ConfigError('DYNAMODB_ENDPOINT', `must be an http(s) URL, got "${endpoint}"`);
-    }
+  if (endpoint && !isHttpUrl(endpoint)) {
+    throw new ConfigError('DYNAMODB_ENDPOINT', `must be an http(s) URL, got "${endpoint}"`);
   }
   return {
     tableName,
@@ -93,10 +87,25 @@ export function readConfig(env: Env = process.env): ServiceConfig {
       LIMITS.leaseMsMin,
       LIMITS.leaseMsMax,
     ),
-    retentionMs: integer(env, 'RETENTION_MS', 3_600_000, 0, 366 * 86_400_000),
-    maxHttpWaitMs: integer(env, 'MAX_HTTP_WAIT_MS', 25_000, 0, MAX_HTTP_WAIT_CEILING_MS),
+    retentionMs: integer(env, 'RETENTION_MS', LIMITS.retentionMsDefault, 0, LIMITS.retentionMsMax),
+    maxHttpWaitMs: integer(
+      env,
+      'MAX_HTTP_WAIT_MS',
+      MAX_HTTP_WAIT_MS_DEFAULT,
+      0,
+      MAX_HTTP_WAIT_CEILING_MS,
+    ),
     ...(endpoint ? { dynamodbEndpoint: endpoint } : {}),
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'fenced-lock',
     metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || 'FencedLock',
   };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
 }

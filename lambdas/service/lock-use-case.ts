@@ -1,12 +1,21 @@
-import { METRIC_NAMES } from '../../lib/contract/metric-names.js';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
-import { type LockEvent, LockHeld, LockManager } from '../../lib/core/index.js';
+import { METRIC_NAMES } from '../../lib/contract/metric-names.js';
+import type { LockRequest, OutputOf } from '../../lib/contract/operations.js';
+import {
+  createDocumentClient,
+  createDynamoClient,
+  type LockEvent,
+  LockHeld,
+  LockManager,
+  LockServiceUnavailable,
+} from '../../lib/core/index.js';
 import type { ServiceConfig } from './config.js';
-import type { LockRequest, LockResponse } from './lock-requests.js';
+
+/** What an operation answers: a grant, a release outcome, or the lock's state. */
+export type LockResponse = OutputOf<LockRequest['action']>;
 
 /** Parts a test or the local server may supply instead of the defaults. */
 export interface LockServiceParts {
@@ -56,32 +65,20 @@ export class LockUseCase {
   }
 
   private createClient(): DynamoDBDocumentClient {
-    const { dynamodbEndpoint: endpoint } = this.config;
-    // A local endpoint gets fixed dummy credentials, so nothing searches for (or reaches) real AWS.
-    const client = new DynamoDBClient(
-      endpoint === undefined
-        ? {}
-        : {
-            endpoint,
-            region: 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          },
-    );
+    const client = createDynamoClient({ endpoint: this.config.dynamodbEndpoint });
     this.tracer.captureAWSv3Client(client);
-    return DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    return createDocumentClient(client);
   }
 
   /**
    * Runs one checked request with the lock id and owner as log keys and its latency as a metric.
    *
    * @example
-   * const state = await service.execute({ action: 'get', lockId: 'reports' });
+   * const state = await service.execute({ action: 'get', lockId: 'reports', options: {} });
    */
   async execute(request: LockRequest): Promise<LockResponse> {
     const { action, lockId } = request;
-    const owner = 'options' in request ? request.options.owner : undefined;
+    const owner = 'owner' in request.options ? request.options.owner : undefined;
     this.logger.appendKeys({ lockId, ...(owner === undefined ? {} : { owner }), action });
     this.tracer.putAnnotation('action', action);
     this.metrics.addMetadata('action', action);
@@ -101,19 +98,10 @@ export class LockUseCase {
     }
   }
 
-  private dispatch(request: LockRequest): Promise<LockResponse> {
-    switch (request.action) {
-      case 'acquire':
-        return this.locks.acquire(request.lockId, request.options);
-      case 'renew':
-        return this.locks.renew(request.lockId, request.options);
-      case 'release':
-        return this.locks.release(request.lockId, request.options);
-      case 'get':
-        return this.locks.get(request.lockId);
-      case 'forceRelease':
-        return this.locks.forceRelease(request.lockId);
-    }
+  private dispatch({ action, lockId, options }: LockRequest): Promise<LockResponse> {
+    // Each operation of the contract is the manager's method of the same name.
+    const operation = this.locks[action] as (id: string, input: object) => Promise<LockResponse>;
+    return operation.call(this.locks, lockId, options);
   }
 
   /**
@@ -124,7 +112,10 @@ export class LockUseCase {
    */
   recordFault(err: unknown): void {
     this.metrics.addMetric(METRIC_NAMES.internalErrors, MetricUnit.Count, 1);
-    this.logger.error('unexpected fault', err instanceof Error ? err : String(err));
+    // A DynamoDB fault arrives wrapped by the core; the log wants what DynamoDB said.
+    const fault =
+      err instanceof LockServiceUnavailable && err.cause instanceof Error ? err.cause : err;
+    this.logger.error('unexpected fault', fault instanceof Error ? fault : String(fault));
   }
 
   /** Stops the DynamoDB client this service created (the local server calls it on close). */

@@ -8,15 +8,19 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ASSET_HANDLER, type HandlerAssetName, handlerAssetPath } from './handler-assets.js';
+import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
+import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
+import { OPERATIONS, type OperationName } from '../contract/operations.js';
+import { ValidationError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { LOCK_TABLE_SCHEMA } from '../core/table-schema.js';
-import { METRIC_NAMES } from '../contract/metric-names.js';
+import { parseInteger } from '../core/validation.js';
 
 /**
- * API Gateway's integration timeout for REST APIs: a request that takes longer gets a 504,
- * so the API function never needs more and an HTTP `waitMs` must stay well below it.
+ * API Gateway's integration timeout: a request that takes longer gets a 504, so the API
+ * function never needs more and an HTTP `waitMs` must stay well below it.
  */
-const API_GATEWAY_TIMEOUT = Duration.seconds(29);
+const API_GATEWAY_TIMEOUT = Duration.millis(API_GATEWAY_TIMEOUT_MS);
 
 /**
  * An operation of the lock API, for narrowing {@link LockService.grantInvokeApi}.
@@ -37,14 +41,13 @@ export enum LockOperation {
   FORCE_RELEASE = 'forceRelease',
 }
 
-/** The HTTP method and resource path (lock id as `*`) of each operation, for execute-api ARNs. */
-const OPERATION_ROUTES: Record<LockOperation, { method: string; path: string }> = {
-  [LockOperation.ACQUIRE]: { method: 'POST', path: '/locks/*/acquire' },
-  [LockOperation.RENEW]: { method: 'POST', path: '/locks/*/renew' },
-  [LockOperation.RELEASE]: { method: 'POST', path: '/locks/*/release' },
-  [LockOperation.GET]: { method: 'GET', path: '/locks/*' },
-  [LockOperation.FORCE_RELEASE]: { method: 'DELETE', path: '/locks/*' },
-};
+// Every operation of the contract has its member here, and nothing else does.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const LOCK_OPERATION_IS_THE_CONTRACT: Same<`${LockOperation}`, OperationName> = true;
+void LOCK_OPERATION_IS_THE_CONTRACT;
+
+/** The execute-api resource path of an operation's route: the lock id as `*`. */
+const arnPathOf = (operation: OperationName) => OPERATIONS[operation].path.replace('{lockId}', '*');
 
 /** The only DynamoDB actions the lock core performs: every operation is one UpdateItem or one GetItem. */
 const TABLE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
@@ -311,8 +314,12 @@ export class LockService extends Construct {
   public grantInvokeApi(grantee: iam.IGrantable, ...operations: LockOperation[]): iam.Grant {
     const chosen = operations.length > 0 ? operations : Object.values(LockOperation);
     const resourceArns = [...new Set(chosen)].map((operation) => {
-      const { method, path } = OPERATION_ROUTES[operation];
-      return this.api.arnForExecuteApi(method, path, this.api.deploymentStage.stageName);
+      const { method } = OPERATIONS[operation];
+      return this.api.arnForExecuteApi(
+        method,
+        arnPathOf(operation),
+        this.api.deploymentStage.stageName,
+      );
     });
     return iam.Grant.addToPrincipal({
       grantee,
@@ -359,6 +366,83 @@ export class LockService extends Construct {
     return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));
   }
 
+  /**
+   * One of the handlers' metrics (namespace `metricsNamespace`, dimension `service`), by its
+   * name in `METRIC_NAMES`. The `metricXxx()` methods below name each one.
+   *
+   * @default statistic Sum, period 5 minutes (Average for `Latency`)
+   * @example new cloudwatch.Alarm(this, 'Lost', { metric: locks.metric(METRIC_NAMES.lostLeases), threshold: 1, evaluationPeriods: 1 });
+   */
+  public metric(metricName: MetricName, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName,
+      dimensionsMap: { service: this.serviceName },
+      statistic: metricName === METRIC_NAMES.latency ? 'Average' : 'Sum',
+      ...props,
+    });
+  }
+
+  /** New grants, takeovers included. @example locks.metricGrants({ period: Duration.minutes(1) }) */
+  public metricGrants(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.grants, props);
+  }
+
+  /** Grants that took over an expired lease. @example locks.metricTakeovers() */
+  public metricTakeovers(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.takeovers, props);
+  }
+
+  /** Acquires answered `LockHeld` (one per request). @example locks.metricRefusals() */
+  public metricRefusals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.refusals, props);
+  }
+
+  /** Retried acquires answered with the holder's existing grant. @example locks.metricRegrants() */
+  public metricRegrants(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.regrants, props);
+  }
+
+  /** Successful renews. @example locks.metricRenewals() */
+  public metricRenewals(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.renewals, props);
+  }
+
+  /** Renews refused with `LockLost`. @example locks.metricLostLeases() */
+  public metricLostLeases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.lostLeases, props);
+  }
+
+  /** Releases that ended a current grant. @example locks.metricReleases() */
+  public metricReleases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.releases, props);
+  }
+
+  /** Releases of a grant that was no longer current. @example locks.metricStaleReleases() */
+  public metricStaleReleases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.staleReleases, props);
+  }
+
+  /** Operator force releases that evicted a holder. @example locks.metricForceReleases() */
+  public metricForceReleases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.forceReleases, props);
+  }
+
+  /**
+   * Unexpected faults (answered 500 or `InternalError`). The direct function's own Lambda
+   * `Errors` metric also counts the refusals it throws by design, so alarm on this instead.
+   *
+   * @example locks.metricInternalErrors({ period: Duration.minutes(1) })
+   */
+  public metricInternalErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.internalErrors, props);
+  }
+
+  /** Time in the lock operation, in ms, any wait included. @example locks.metricLatency({ statistic: 'p99' }) */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.latency, props);
+  }
+
   private createFunction(
     id: string,
     options: {
@@ -401,7 +485,7 @@ export class LockService extends Construct {
       role,
       logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...options.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: options.environment,
     });
     this.grantTableAccess(fn);
     return fn;
@@ -488,20 +572,19 @@ export class LockService extends Construct {
       requestValidator: validator,
       requestParameters: { 'method.request.path.lockId': true },
     };
-    const locks = api.root.addResource('locks');
-    const lock = locks.addResource('{lockId}');
-    lock.addMethod('GET', undefined, withLockId);
-    lock.addMethod('DELETE', undefined, withLockId);
-    for (const action of ['acquire', 'renew', 'release']) {
-      const resource = lock.addResource(action);
-      resource.addMethod('POST', undefined, {
-        ...withLockId,
-        requestModels: { 'application/json': bodyModel },
-      });
+    for (const [path, methods] of Object.entries(ROUTES)) {
+      const resource = api.root.resourceForPath(path);
+      for (const [method, operation] of Object.entries(methods)) {
+        const hasBody = Object.keys(OPERATIONS[operation].fields).length > 0;
+        resource.addMethod(method, undefined, {
+          ...withLockId,
+          ...(hasBody ? { requestModels: { 'application/json': bodyModel } } : {}),
+        });
+      }
       // Other methods reach the handler, which answers 405 with a JSON error, as locally.
       resource.addMethod('ANY', undefined, withLockId);
     }
-    lock.addMethod('ANY', undefined, withLockId);
+    const locks = api.root.resourceForPath('/locks');
     // Unknown paths reach the handler too (404 with a JSON error) instead of API Gateway's
     // 403 "Missing Authentication Token". Still IAM-authorized, like every method.
     api.root.addMethod('ANY', undefined, { requestValidator: validator });
@@ -536,15 +619,7 @@ export class LockService extends Construct {
       ),
       alarm(
         'HandlerFaultsAlarm',
-        new cloudwatch.Metric({
-          namespace: this.metricsNamespace,
-          metricName: METRIC_NAMES.internalErrors,
-          dimensionsMap: { service: this.serviceName },
-          statistic: 'Sum',
-          period,
-        }),
-        // Lambda's own Errors metric of the direct function also counts the named refusals it
-        // throws by design (LockHeld under contention), so faults are counted by the handlers.
+        this.metricInternalErrors({ period }),
         'A handler met an unexpected fault (answered 500 or InternalError).',
       ),
       alarm(
@@ -618,15 +693,16 @@ export class LockService extends Construct {
 function validateProps(props: LockServiceProps): void {
   const integer = (name: string, value: number | undefined, min: number, max: number) => {
     if (value === undefined) return;
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new Error(
-        `LockService: ${name} must be an integer from ${min} to ${max}, got ${value}`,
-      );
+    try {
+      parseInteger(name, value, min, max);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      throw new Error(`LockService: ${err.message}`, { cause: err });
     }
   };
   integer('defaultLeaseMs', props.defaultLeaseMs, LIMITS.leaseMsMin, LIMITS.leaseMsMax);
-  integer('retentionMs', props.retentionMs, 3_600_000, Number.MAX_SAFE_INTEGER);
-  integer('maxHttpWaitMs', props.maxHttpWaitMs, 0, API_GATEWAY_TIMEOUT.toMilliseconds() - 1_000);
+  integer('retentionMs', props.retentionMs, LIMITS.retentionMsDefault, LIMITS.retentionMsMax);
+  integer('maxHttpWaitMs', props.maxHttpWaitMs, 0, MAX_HTTP_WAIT_CEILING_MS);
   integer('throttlingRateLimit', props.throttlingRateLimit, 1, 10_000);
   integer('throttlingBurstLimit', props.throttlingBurstLimit, 1, 5_000);
   integer('memorySize', props.memorySize, 128, 10_240);

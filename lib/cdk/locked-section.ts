@@ -3,6 +3,22 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { INTERNAL_ERROR, type OutcomeName } from '../contract/error-codec.js';
+import { GRANT_FIELDS, type InputOf, type OperationName } from '../contract/operations.js';
+
+const LOCK_HELD: OutcomeName = 'LockHeld';
+
+/** Failures of the lock function itself, retried a few times by every lock state. */
+const FUNCTION_FAULTS = [
+  'Lambda.ServiceException',
+  'Lambda.TooManyRequestsException',
+  INTERNAL_ERROR,
+];
+
+/** What the section's states send besides the action, the lock id and the owner. */
+type SectionFields<O extends OperationName> = {
+  [K in Exclude<keyof InputOf<O>, 'owner'>]?: unknown;
+};
 
 export interface LockedSectionProps {
   /** The lock service's direct-invocation function (`LockService.directFunction`). */
@@ -69,10 +85,7 @@ export class LockedSection extends Construct {
     return this.invoke(id, 'renew', {
       token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
       leaseMs: this.leaseMs,
-    }).addRetry({
-      errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
-      maxAttempts: 3,
-    });
+    }).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
   }
 
   /**
@@ -93,7 +106,7 @@ export class LockedSection extends Construct {
 
     const acquire = this.invoke('Acquire', 'acquire', { leaseMs: this.leaseMs }, this.grantPath)
       .addRetry({
-        errors: ['LockHeld'],
+        errors: [LOCK_HELD],
         interval,
         backoffRate: rate,
         maxDelay,
@@ -106,17 +119,14 @@ export class LockedSection extends Construct {
         ),
         jitterStrategy: sfn.JitterType.FULL,
       })
-      .addRetry({
-        errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
-        maxAttempts: 3,
-      });
+      .addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
     acquire.addCatch(
       new sfn.Fail(this, 'LockNotAcquired', {
         stateName: this.stateName('LockNotAcquired'),
         error: 'LockNotAcquired',
         cause: 'the lock stayed held by another owner for longer than maxWait',
       }),
-      { errors: ['LockHeld'], resultPath: sfn.JsonPath.DISCARD },
+      { errors: [LOCK_HELD], resultPath: sfn.JsonPath.DISCARD },
     );
 
     // The section's states run in a one-branch Parallel so one Catch covers them all; its output
@@ -160,16 +170,13 @@ export class LockedSection extends Construct {
         token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
       },
       sfn.JsonPath.DISCARD,
-    ).addRetry({
-      errors: ['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'InternalError'],
-      maxAttempts: 3,
-    });
+    ).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
   }
 
-  private invoke(
+  private invoke<O extends 'acquire' | 'renew' | 'release'>(
     id: string,
-    action: 'acquire' | 'renew' | 'release',
-    fields: Record<string, unknown>,
+    action: O,
+    fields: SectionFields<O>,
     resultPath: string = this.grantPath,
   ): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
@@ -190,13 +197,7 @@ export class LockedSection extends Construct {
       resultSelector:
         resultPath === sfn.JsonPath.DISCARD
           ? undefined
-          : {
-              'lockId.$': '$.Payload.lockId',
-              'owner.$': '$.Payload.owner',
-              'token.$': '$.Payload.token',
-              'expiresAt.$': '$.Payload.expiresAt',
-              'leaseMs.$': '$.Payload.leaseMs',
-            },
+          : Object.fromEntries(GRANT_FIELDS.map((field) => [`${field}.$`, `$.Payload.${field}`])),
       resultPath,
       retryOnServiceExceptions: false,
     });

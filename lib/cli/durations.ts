@@ -1,4 +1,4 @@
-import { ValidationError } from '../core/index.js';
+import { ValidationError } from '../core/errors.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 

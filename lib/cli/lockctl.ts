@@ -1,23 +1,50 @@
-// lockctl: a command line over the same LockClient that other Lambdas use.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+// lockctl: a command line over the same LockClient that other Lambdas use. Its commands and
+// flags are the contract's operations and fields (see contract/operations.ts).
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { LockClient } from '../client/lock-client.js';
-import { LockHeld, LockLost, ValidationError, type Grant } from '../index.js';
-import { parseData } from '../core/validation.js';
+import type { LockClient } from '../client/lock-client.js';
+import { encodeError } from '../contract/error-codec.js';
+import type { FieldSpec, FlagKind } from '../contract/fields.js';
+import {
+  OPERATION_NAMES,
+  OPERATIONS,
+  type OperationName,
+  type OutputOf,
+} from '../contract/operations.js';
+import { LockHeld, LockLost, ValidationError } from '../core/errors.js';
+import type { Grant } from '../core/lock-manager.js';
 import { formatDuration, parseDuration } from './durations.js';
 import { EXIT } from './exit-codes.js';
 import { runCommand } from './run-command.js';
 
+/** A command line lockctl cannot run; exit code 64 with the usage hint. */
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** Flags whose absence lockctl fills in: a generated owner for a new grant. */
+const DEFAULTS: Partial<Record<OperationName, Record<string, () => unknown>>> = {
+  acquire: { owner: () => `lockctl-${randomUUID()}` },
+};
+
+const fieldsOf = (operation: OperationName): [string, FieldSpec<unknown>][] =>
+  Object.entries(OPERATIONS[operation].fields);
+
+function usageOf(operation: OperationName): string {
+  const flags = fieldsOf(operation).map(([name, { required, flag }]) => {
+    const text = `--${flag.name} ${flag.placeholder}`;
+    return required && !DEFAULTS[operation]?.[name] ? text : `[${text}]`;
+  });
+  return ['lockctl', OPERATIONS[operation].command, 'LOCKID', ...flags].join(' ');
+}
+
 export const HELP = `lockctl - acquire, renew, release and inspect fenced locks
 
 Usage:
-  lockctl acquire LOCKID [--owner ID] [--lease 30s] [--wait 0s] [--data JSON]
-  lockctl renew LOCKID --owner ID --token N [--lease DURATION]
-  lockctl release LOCKID --owner ID --token N
-  lockctl get LOCKID
-  lockctl force-release LOCKID
+${OPERATION_NAMES.map((operation) => `  ${usageOf(operation)}`).join('\n')}
   lockctl run LOCKID [--owner ID] [--lease 30s] [--wait 0s] [--grace 10s] -- COMMAND [ARGS...]
 
 Where the service is (pick one):
@@ -32,8 +59,9 @@ Options:
   --token N       the grant's fencing token (renew, release)
   --lease D       lease duration, e.g. 30s, 5m (default 30s); a bare number is ms
   --wait D        how long to wait while the lock is held (default 0: one attempt)
+  --data JSON     a JSON object kept with the grant (acquire)
   --grace D       run: time between SIGTERM and SIGKILL when the lock is lost (default 10s)
-  --json          print JSON instead of readable text
+  --json          print JSON instead of readable text (errors too)
   -h, --help      show this help
 
 run holds the lock while COMMAND runs, renewing it every third of the lease, with
@@ -48,62 +76,76 @@ Exit codes:
   ${EXIT.lost}   the lock was lost (renew refused, or lost while run's COMMAND ran)
 `;
 
-class UsageError extends Error {}
+/** Every field's flag, plus where the service is and how to print. */
+const OPTIONS = {
+  ...Object.fromEntries(
+    OPERATION_NAMES.flatMap(fieldsOf).map(([, { flag }]) => [flag.name, { type: 'string' }]),
+  ),
+  endpoint: { type: 'string' },
+  table: { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  function: { type: 'string' },
+  grace: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
-type Flags = {
-  endpoint?: string;
-  table?: string;
-  'dynamodb-endpoint'?: string;
-  function?: string;
-  owner?: string;
-  token?: string;
-  lease?: string;
-  wait?: string;
-  grace?: string;
-  data?: string;
-  json?: boolean;
-  help?: boolean;
+type Flags = Record<string, string | boolean | undefined>;
+
+const READERS: Record<FlagKind, (flag: string, text: string) => unknown> = {
+  string: (_flag, text) => text,
+  duration: parseDuration,
+  integer: (flag, text) => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
+      throw new ValidationError(flag, `${flag} must be a positive integer, got "${text}"`);
+    }
+    return value;
+  },
+  json: (flag, text) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (cause) {
+      throw new ValidationError(flag, `${flag} must be JSON`, { cause });
+    }
+  },
 };
 
-function clientFor(flags: Flags): LockClient {
+/** An operation's input from the flags: each field's flag read by its kind. */
+function inputOf(operation: OperationName, flags: Flags): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, { required, flag }] of fieldsOf(operation)) {
+    const text = flags[flag.name];
+    if (typeof text === 'string') input[name] = READERS[flag.kind](`--${flag.name}`, text);
+    else if (DEFAULTS[operation]?.[name]) input[name] = DEFAULTS[operation][name]();
+    else if (required) throw new UsageError(`--${flag.name} is required`);
+  }
+  return input;
+}
+
+async function clientFor(flags: Flags): Promise<LockClient> {
   const targets = [flags.endpoint, flags.table, flags.function].filter((v) => v !== undefined);
   if (targets.length > 1) throw new UsageError('give only one of --endpoint, --table, --function');
-  if (flags.table !== undefined) {
+  // Loaded here, not at the top: `--help` and usage errors need none of the SDK.
+  const [{ LockClient }, { createDocumentClient, createDynamoClient }] = await Promise.all([
+    import('../client/lock-client.js'),
+    import('../core/dynamodb-client.js'),
+  ]);
+  if (typeof flags.table === 'string') {
     const endpoint = flags['dynamodb-endpoint'];
-    const local =
-      endpoint !== undefined && !process.env.AWS_ACCESS_KEY_ID
-        ? {
-            region: process.env.AWS_REGION ?? 'local',
-            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-          }
-        : {};
-    const ddb = new DynamoDBClient({ ...(endpoint ? { endpoint } : {}), ...local });
+    const ddb = createDynamoClient(typeof endpoint === 'string' ? { endpoint } : {});
     return new LockClient({
       transport: 'dynamodb',
       tableName: flags.table,
-      client: DynamoDBDocumentClient.from(ddb),
+      client: createDocumentClient(ddb),
     });
   }
-  if (flags.function !== undefined) {
+  if (typeof flags.function === 'string') {
     return new LockClient({ transport: 'lambda', functionName: flags.function });
   }
-  return new LockClient({ transport: 'http', endpoint: flags.endpoint ?? 'http://localhost:3000' });
+  const endpoint = typeof flags.endpoint === 'string' ? flags.endpoint : 'http://localhost:3000';
+  return new LockClient({ transport: 'http', endpoint });
 }
-
-function token(flags: Flags): number {
-  if (flags.token === undefined) throw new UsageError('--token is required');
-  const value = Number(flags.token);
-  if (!/^\d+$/.test(flags.token) || !Number.isSafeInteger(value)) {
-    throw new ValidationError(
-      '--token',
-      `--token must be a positive integer, got "${flags.token}"`,
-    );
-  }
-  return value;
-}
-
-const duration = (flag: string, text: string | undefined) =>
-  text === undefined ? undefined : parseDuration(flag, text);
 
 function describeGrant(verb: string, grant: Grant): string {
   const left = formatDuration(Math.max(0, grant.expiresAt - Date.now()));
@@ -114,6 +156,25 @@ function describeGrant(verb: string, grant: Grant): string {
     `  expires: ${new Date(grant.expiresAt).toISOString()} (in ${left}, lease ${formatDuration(grant.leaseMs)})`,
   ].join('\n');
 }
+
+/** How each operation's answer reads without `--json`. */
+const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) => string } = {
+  acquire: (grant) => describeGrant('acquired', grant),
+  renew: (grant) => describeGrant('renewed', grant),
+  release: ({ released }, lockId) =>
+    released
+      ? `released "${lockId}"`
+      : `"${lockId}" was not held by this owner and token; nothing changed`,
+  get: (state, lockId) =>
+    state.held
+      ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
+      : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`,
+  forceRelease: ({ released }, lockId) =>
+    released ? `force-released "${lockId}"` : `"${lockId}" was not held`,
+};
+
+const operationOf = (command: string): OperationName | undefined =>
+  OPERATION_NAMES.find((operation) => OPERATIONS[operation].command === command);
 
 /** Runs one lockctl command line; returns the exit code instead of exiting, for tests. */
 export async function main(
@@ -130,20 +191,7 @@ export async function main(
     ({ values: flags, positionals } = parseArgs({
       args: own,
       allowPositionals: true,
-      options: {
-        endpoint: { type: 'string' },
-        table: { type: 'string' },
-        'dynamodb-endpoint': { type: 'string' },
-        function: { type: 'string' },
-        owner: { type: 'string' },
-        token: { type: 'string' },
-        lease: { type: 'string' },
-        wait: { type: 'string' },
-        grace: { type: 'string' },
-        data: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     }));
   } catch (e) {
     err.write(`lockctl: ${(e as Error).message}\n\n${HELP}`);
@@ -161,125 +209,78 @@ export async function main(
     if (lockId === undefined) throw new UsageError(`${verb} needs a LOCKID`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (verb !== 'run' && command.length > 0) throw new UsageError('only run takes -- COMMAND');
-    const client = clientFor(flags);
-    const leaseMs = duration('--lease', flags.lease);
-    const waitMs = duration('--wait', flags.wait);
-    switch (verb) {
-      case 'acquire': {
-        const data =
-          flags.data === undefined ? undefined : parseData(parseJson('--data', flags.data));
-        const owner = flags.owner ?? `lockctl-${randomUUID()}`;
-        const grant = await client.acquire(lockId, { owner, leaseMs, waitMs, data });
-        print(grant, describeGrant('acquired', grant));
-        return EXIT.ok;
-      }
-      case 'renew': {
-        if (flags.owner === undefined) throw new UsageError('--owner is required');
-        const grant = await client.renew(lockId, {
-          owner: flags.owner,
-          token: token(flags),
-          leaseMs,
-        });
-        print(grant, describeGrant('renewed', grant));
-        return EXIT.ok;
-      }
-      case 'release': {
-        if (flags.owner === undefined) throw new UsageError('--owner is required');
-        const result = await client.release(lockId, { owner: flags.owner, token: token(flags) });
-        print(
-          result,
-          result.released
-            ? `released "${lockId}"`
-            : `"${lockId}" was not held by this owner and token; nothing changed`,
-        );
-        return EXIT.ok;
-      }
-      case 'get': {
-        const state = await client.get(lockId);
-        const text = state.held
-          ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
-          : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`;
-        print(state, text);
-        return EXIT.ok;
-      }
-      case 'force-release': {
-        const result = await client.forceRelease(lockId);
-        print(result, result.released ? `force-released "${lockId}"` : `"${lockId}" was not held`);
-        return EXIT.ok;
-      }
-      case 'run': {
-        if (command.length === 0) throw new UsageError('run needs -- COMMAND [ARGS...]');
-        const graceMs = duration('--grace', flags.grace) ?? 10_000;
-        const owner = flags.owner ?? `lockctl-${randomUUID()}`;
-        const outcome = await client.withLock(
-          lockId,
-          ({ token: fencingToken, signal }) => {
-            if (!flags.json)
-              err.write(`lockctl: holding "${lockId}" as ${owner}, token ${fencingToken}\n`);
-            return runCommand(
-              command[0],
-              command.slice(1),
-              {
-                ...process.env,
-                LOCK_ID: lockId,
-                LOCK_OWNER: owner,
-                LOCK_TOKEN: String(fencingToken),
-              },
-              signal,
-              graceMs,
-            );
-          },
-          { owner, leaseMs, waitMs },
-        );
-        if (outcome.stoppedForLoss) {
-          err.write(`lockctl: lost the lock "${lockId}" while the command ran; it was stopped\n`);
-          return EXIT.lost;
-        }
-        return outcome.code;
-      }
-      default:
-        throw new UsageError(`unknown command "${verb}"`);
-    }
+    if (verb === 'run') return await run(lockId, command, flags, err);
+    const operation = operationOf(verb);
+    if (!operation) throw new UsageError(`unknown command "${verb}"`);
+    const input = inputOf(operation, flags);
+    const client = await clientFor(flags);
+    const call = client[operation] as (id: string, input: object) => Promise<never>;
+    const result = await call.call(client, lockId, input);
+    print(result, DESCRIBE[operation](result, lockId));
+    return EXIT.ok;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`lockctl: ${e.message}\n\nRun lockctl --help for usage.\n`);
-      return EXIT.usage;
-    }
-    if (flags.json) out.write(`${JSON.stringify(errorJson(e))}\n`);
-    if (e instanceof ValidationError) {
-      err.write(`lockctl: invalid ${e.field}: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof LockHeld) {
-      err.write(
-        `lockctl: "${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}\n`,
-      );
-      return EXIT.held;
-    }
-    if (e instanceof LockLost) {
-      err.write(`lockctl: ${e.message}\n`);
-      return EXIT.lost;
-    }
-    err.write(`lockctl: ${(e as Error).message ?? String(e)}\n`);
-    return EXIT.unavailable;
+    return failure(e, lockId, flags, out, err);
   }
 }
 
-function parseJson(flag: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError(flag, `${flag} must be JSON`);
-  }
-}
-
-function errorJson(e: unknown) {
-  if (!(e instanceof Error)) return { error: 'Error', message: String(e) };
-  const { name, message } = e;
-  const fields = Object.fromEntries(
-    Object.entries(e).filter(([key]) =>
-      ['field', 'owner', 'expiresAt', 'retryAfterMs'].includes(key),
-    ),
+/** `run`: the command under `withLock`, stopped if the lock is lost. */
+async function run(
+  lockId: string,
+  command: string[],
+  flags: Flags,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  if (command.length === 0) throw new UsageError('run needs -- COMMAND [ARGS...]');
+  const { owner, leaseMs, waitMs } = inputOf('acquire', flags) as {
+    owner: string;
+    leaseMs?: number;
+    waitMs?: number;
+  };
+  const graceMs = typeof flags.grace === 'string' ? parseDuration('--grace', flags.grace) : 10_000;
+  const client = await clientFor(flags);
+  const outcome = await client.withLock(
+    lockId,
+    ({ token, signal }) => {
+      if (!flags.json) err.write(`lockctl: holding "${lockId}" as ${owner}, token ${token}\n`);
+      const env = { ...process.env, LOCK_ID: lockId, LOCK_OWNER: owner, LOCK_TOKEN: String(token) };
+      return runCommand(command[0], command.slice(1), env, signal, graceMs);
+    },
+    { owner, leaseMs, waitMs },
   );
-  return { error: name, message, ...fields };
+  if (outcome.stoppedForLoss) {
+    err.write(`lockctl: lost the lock "${lockId}" while the command ran; it was stopped\n`);
+    return EXIT.lost;
+  }
+  return outcome.code;
+}
+
+/** Reports an error (as the wire's JSON body with `--json`) and picks the exit code. */
+function failure(
+  e: unknown,
+  lockId: string | undefined,
+  flags: Flags,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): number {
+  if (flags.json) out.write(`${JSON.stringify(encodeError(e))}\n`);
+  if (e instanceof UsageError) {
+    err.write(`lockctl: ${e.message}\n\nRun lockctl --help for usage.\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof ValidationError) {
+    err.write(`lockctl: invalid ${e.field}: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof LockHeld) {
+    err.write(
+      `lockctl: "${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}\n`,
+    );
+    return EXIT.held;
+  }
+  if (e instanceof LockLost) {
+    err.write(`lockctl: ${e.message}\n`);
+    return EXIT.lost;
+  }
+  err.write(`lockctl: ${e instanceof Error ? e.message : String(e)}\n`);
+  return EXIT.unavailable;
 }

@@ -1,23 +1,10 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type {
-  AcquireOptions,
-  Grant,
-  LockState,
-  ReleaseOptions,
-  RenewOptions,
-} from '../core/index.js';
-import {
-  acquireFields,
-  decodeRemoteError,
-  LockServiceError,
-  renewFields,
-  type LockTransport,
-  type RemoteError,
-} from './transport.js';
+import type { SignatureV4 } from '@smithy/signature-v4';
+import { fromHttpError } from '../contract/error-codec.js';
+import { API_GATEWAY_TIMEOUT_MS, pathFor } from '../contract/http.js';
+import { OPERATIONS, type OperationName, type OutputOf } from '../contract/operations.js';
+import { LockServiceUnavailable } from '../core/errors.js';
+import { reaching, RemoteTransport } from './transport.js';
 
 export interface HttpTransportOptions {
   /** Base URL of the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod` or `http://localhost:3000`. */
@@ -34,20 +21,40 @@ export interface HttpTransportOptions {
 
 const isAwsHost = (url: URL) => url.hostname.endsWith('.amazonaws.com');
 
+// The signer and the credential chain load only when a request is signed: a client of a local
+// or unsigned endpoint never loads them.
+async function createSigner(
+  region: string,
+  credentials: HttpTransportOptions['credentials'],
+): Promise<SignatureV4> {
+  const [{ SignatureV4 }, { Sha256 }, provider] = await Promise.all([
+    import('@smithy/signature-v4'),
+    import('@aws-crypto/sha256-js'),
+    credentials ? undefined : import('@aws-sdk/credential-provider-node'),
+  ]);
+  return new SignatureV4({
+    service: 'execute-api',
+    region,
+    credentials: credentials ?? provider!.defaultProvider(),
+    sha256: Sha256,
+  });
+}
+
 /**
  * Talks to the lock service's HTTP API, signing each request with SigV4 (IAM authorization).
  *
  * @example
  * const transport = new HttpTransport({ endpoint: process.env.LOCK_API_URL! });
  */
-export class HttpTransport implements LockTransport {
+export class HttpTransport extends RemoteTransport {
   private readonly base: URL;
-  private readonly signer?: SignatureV4;
   private readonly timeoutMs: number;
+  private readonly signer?: () => Promise<SignatureV4>;
 
   constructor(options: HttpTransportOptions) {
+    super();
     this.base = new URL(options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`);
-    this.timeoutMs = options.timeoutMs ?? 35_000;
+    this.timeoutMs = options.timeoutMs ?? API_GATEWAY_TIMEOUT_MS + 6_000;
     if (options.sign ?? isAwsHost(this.base)) {
       const region =
         options.region ??
@@ -55,80 +62,58 @@ export class HttpTransport implements LockTransport {
         process.env.AWS_REGION;
       if (!region)
         throw new Error('HttpTransport: cannot tell the region to sign for; pass `region`');
-      this.signer = new SignatureV4({
-        service: 'execute-api',
-        region,
-        credentials: options.credentials ?? defaultProvider(),
-        sha256: Sha256,
-      });
+      let signer: Promise<SignatureV4> | undefined;
+      this.signer = () => (signer ??= createSigner(region, options.credentials));
     }
   }
 
-  acquire(lockId: string, options: AcquireOptions): Promise<Grant> {
-    return this.call(lockId, 'POST', '/acquire', acquireFields(options));
-  }
-
-  renew(lockId: string, options: RenewOptions): Promise<Grant> {
-    return this.call(lockId, 'POST', '/renew', renewFields(options));
-  }
-
-  release(lockId: string, options: ReleaseOptions): Promise<{ released: boolean }> {
-    return this.call(lockId, 'POST', '/release', { owner: options.owner, token: options.token });
-  }
-
-  get(lockId: string): Promise<LockState> {
-    return this.call(lockId, 'GET', '');
-  }
-
-  forceRelease(lockId: string): Promise<{ released: boolean }> {
-    return this.call(lockId, 'DELETE', '');
-  }
-
-  private async call<T>(
+  protected async send<O extends OperationName>(
+    operation: O,
     lockId: string,
-    method: string,
-    suffix: string,
-    body?: unknown,
-  ): Promise<T> {
-    const url = new URL(`locks/${encodeURIComponent(lockId)}${suffix}`, this.base);
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    let headers: Record<string, string> = {
+    fields: Record<string, unknown>,
+  ): Promise<OutputOf<O>> {
+    const { method } = OPERATIONS[operation];
+    // The base may carry a stage path (`/prod/`): routes are relative to it.
+    const url = new URL(pathFor(operation, lockId).slice(1), this.base);
+    const payload = method === 'POST' ? JSON.stringify(fields) : undefined;
+    const headers = await this.headers(method, url, payload);
+    const response = await reaching('the lock API', () =>
+      fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) }),
+    );
+    const text = await reaching('the lock API', () => response.text());
+    if (!response.ok) throw fromHttpError(response.status, text, lockId);
+    try {
+      return JSON.parse(text) as OutputOf<O>;
+    } catch (cause) {
+      throw new LockServiceUnavailable(
+        `the lock API answered ${response.status} with a body that is not JSON`,
+        { cause, statusCode: response.status },
+      );
+    }
+  }
+
+  private async headers(method: string, url: URL, payload: string | undefined) {
+    const headers: Record<string, string> = {
       host: url.host,
       accept: 'application/json',
       ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
     };
-    if (this.signer) {
-      const signed = await this.signer.sign(
-        new HttpRequest({
-          method,
-          protocol: url.protocol,
-          hostname: url.hostname,
-          ...(url.port ? { port: Number(url.port) } : {}),
-          // The signature covers the path exactly as sent, percent-encoding included.
-          path: url.pathname,
-          headers,
-          body: payload,
-        }),
-      );
-      headers = signed.headers;
-    }
-    const response = await fetch(url, {
-      method,
-      headers,
-      body: payload,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text.length > 0 ? JSON.parse(text) : {};
-    } catch {
-      throw new LockServiceError(
-        `lock service answered ${response.status} with a non-JSON body`,
-        response.status,
-      );
-    }
-    if (!response.ok) throw decodeRemoteError(lockId, parsed as RemoteError, response.status);
-    return parsed as T;
+    if (!this.signer) return headers;
+    const { HttpRequest } = await import('@smithy/protocol-http');
+    const signed = await (
+      await this.signer()
+    ).sign(
+      new HttpRequest({
+        method,
+        protocol: url.protocol,
+        hostname: url.hostname,
+        ...(url.port ? { port: Number(url.port) } : {}),
+        // The signature covers the path exactly as sent, percent-encoding included.
+        path: url.pathname,
+        headers,
+        body: payload,
+      }),
+    );
+    return signed.headers;
   }
 }

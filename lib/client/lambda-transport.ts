@@ -1,80 +1,68 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type {
-  AcquireOptions,
-  Grant,
-  LockState,
-  ReleaseOptions,
-  RenewOptions,
-} from '../core/index.js';
-import {
-  acquireFields,
-  decodeRemoteError,
-  LockServiceError,
-  renewFields,
-  type LockTransport,
-} from './transport.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { type FunctionErrorPayload, fromFunctionError } from '../contract/error-codec.js';
+import type { OperationName, OutputOf } from '../contract/operations.js';
+import { LockServiceUnavailable } from '../core/errors.js';
+import { reaching, RemoteTransport } from './transport.js';
 
 export interface LambdaTransportOptions {
   /** Name or ARN of the lock service's direct-invocation function. */
   functionName: string;
-  /** @default `new LambdaClient({})` (the default AWS configuration) */
+  /** @default `new LambdaClient({})` (the default AWS configuration), made on first use */
   client?: LambdaClient;
 }
 
+// The Lambda SDK loads with the first invocation, so a program that only uses the HTTP or
+// DynamoDB transport never loads it.
+const lambdaSdk = () => import('@aws-sdk/client-lambda');
+
 /**
  * Calls the lock service's direct-invocation function with `Lambda.invoke`, skipping API Gateway.
+ * The event is `{ action, lockId, ...fields }`, the operation's name being the action.
  *
  * @example
  * const transport = new LambdaTransport({ functionName: process.env.LOCK_FUNCTION_NAME! });
  */
-export class LambdaTransport implements LockTransport {
-  readonly client: LambdaClient;
+export class LambdaTransport extends RemoteTransport {
   private readonly functionName: string;
+  private client?: LambdaClient;
 
   constructor(options: LambdaTransportOptions) {
+    super();
     this.functionName = options.functionName;
-    this.client = options.client ?? new LambdaClient({});
+    this.client = options.client;
   }
 
-  acquire(lockId: string, options: AcquireOptions): Promise<Grant> {
-    return this.invoke(lockId, { action: 'acquire', ...acquireFields(options) });
-  }
-
-  renew(lockId: string, options: RenewOptions): Promise<Grant> {
-    return this.invoke(lockId, { action: 'renew', ...renewFields(options) });
-  }
-
-  release(lockId: string, options: ReleaseOptions): Promise<{ released: boolean }> {
-    return this.invoke(lockId, { action: 'release', owner: options.owner, token: options.token });
-  }
-
-  get(lockId: string): Promise<LockState> {
-    return this.invoke(lockId, { action: 'get' });
-  }
-
-  forceRelease(lockId: string): Promise<{ released: boolean }> {
-    return this.invoke(lockId, { action: 'forceRelease' });
-  }
-
-  private async invoke<T>(lockId: string, event: Record<string, unknown>): Promise<T> {
-    const response = await this.client.send(
-      new InvokeCommand({
-        FunctionName: this.functionName,
-        Payload: new TextEncoder().encode(JSON.stringify({ ...event, lockId })),
-      }),
+  protected async send<O extends OperationName>(
+    operation: O,
+    lockId: string,
+    fields: Record<string, unknown>,
+  ): Promise<OutputOf<O>> {
+    const { InvokeCommand, LambdaClient } = await lambdaSdk();
+    this.client ??= new LambdaClient({});
+    const client = this.client;
+    const response = await reaching('the lock function', () =>
+      client.send(
+        new InvokeCommand({
+          FunctionName: this.functionName,
+          Payload: new TextEncoder().encode(
+            JSON.stringify({ action: operation, lockId, ...fields }),
+          ),
+        }),
+      ),
     );
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
     let payload: unknown;
     try {
       payload = text.length > 0 ? JSON.parse(text) : null;
-    } catch {
-      throw new LockServiceError('lock function returned a non-JSON payload', 500);
+    } catch (cause) {
+      throw new LockServiceUnavailable('the lock function returned a payload that is not JSON', {
+        cause,
+        statusCode: 500,
+      });
     }
     if (response.FunctionError) {
-      // The Lambda runtime keeps only a thrown error's type and message.
-      const { errorType, errorMessage } = (payload ?? {}) as Record<string, unknown>;
-      throw decodeRemoteError(lockId, { error: errorType, message: errorMessage }, 500);
+      throw fromFunctionError((payload ?? {}) as FunctionErrorPayload, lockId);
     }
-    return payload as T;
+    return payload as OutputOf<O>;
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BACKOFF_DEFAULTS, backoffDelay } from '../core/backoff.js';
+import { createDocumentClient } from '../core/dynamodb-client.js';
 import {
   fencedRead,
   fencedWrite,
@@ -17,6 +18,7 @@ import {
   type LockManagerOptions,
   type LockState,
   type ReleaseOptions,
+  type ReleaseResult,
   type RenewOptions,
 } from '../core/index.js';
 import { parseLeaseMs, parseWaitMs } from '../core/validation.js';
@@ -124,9 +126,7 @@ export class LockClient implements LockTransport {
   }
 
   private resourceClient(): DynamoDBDocumentClient {
-    this.resources ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.resources ??= createDocumentClient();
     return this.resources;
   }
 
@@ -147,8 +147,8 @@ export class LockClient implements LockTransport {
       } catch (err) {
         const remaining = deadline - Date.now();
         if (!(err instanceof LockHeld) || remaining <= 0) throw err;
-        const backoff = Math.ceil(Math.random() * Math.min(1_000, 50 * 2 ** Math.min(attempt, 10)));
-        await sleep(Math.max(1, Math.min(backoff, Math.max(err.retryAfterMs, 1), remaining)));
+        const backoff = { ...BACKOFF_DEFAULTS, random: Math.random };
+        await sleep(backoffDelay(attempt, backoff, err.retryAfterMs, remaining));
       }
     }
   }
@@ -159,7 +159,7 @@ export class LockClient implements LockTransport {
   }
 
   /** @example await client.release('reports', grant); */
-  release(lockId: string, options: ReleaseOptions): Promise<{ released: boolean }> {
+  release(lockId: string, options: ReleaseOptions): Promise<ReleaseResult> {
     return this.transport.release(lockId, options);
   }
 
@@ -169,7 +169,7 @@ export class LockClient implements LockTransport {
   }
 
   /** @example await client.forceRelease('reports'); */
-  forceRelease(lockId: string): Promise<{ released: boolean }> {
+  forceRelease(lockId: string): Promise<ReleaseResult> {
     return this.transport.forceRelease(lockId);
   }
 

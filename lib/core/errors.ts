@@ -1,16 +1,42 @@
 /**
- * Base class of every error the lock library raises, so callers can tell lock
- * outcomes from infrastructure faults with one `instanceof`.
+ * The JSON form of an error on every wire (HTTP body, direct-invocation error, `lockctl --json`):
+ * `error` names the class, `message` is for people, and the class's own fields follow. The lock
+ * id is not among them: it is the request's, and every decoder knows it from the request.
+ */
+export interface ErrorBody {
+  error: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+/**
+ * Base class of the lock **outcomes**: the lock is held, was lost, the input was invalid, or a
+ * fenced write came too late. A fault (DynamoDB or the service unreachable or failing) is a
+ * {@link LockServiceUnavailable} instead, so `instanceof LockError` tells the two apart.
  *
  * @example
  * try { await locks.acquire('orders/42', { owner: 'worker-1' }); }
- * catch (err) { if (err instanceof LockError) console.log(err.name); }
+ * catch (err) { if (err instanceof LockError) console.log(err.name); else throw err; }
  */
 export class LockError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'LockError';
   }
+
+  /** The error's fields for the wire; each subclass adds its own. */
+  toJSON(): ErrorBody {
+    return { error: this.name, message: this.message };
+  }
+}
+
+/** The holder of a lock, as a refusal reports it. */
+export interface Holder {
+  owner: string;
+  /** Epoch ms at which the holder's lease ends unless renewed. */
+  expiresAt: number;
+  /** How long until that lease ends, in ms (0 when it ends now). */
+  retryAfterMs: number;
 }
 
 /**
@@ -29,7 +55,7 @@ export class LockHeld extends LockError {
 
   constructor(
     readonly lockId: string,
-    holder: { owner: string; expiresAt: number; retryAfterMs: number },
+    holder: Holder,
     options?: ErrorOptions,
   ) {
     super(
@@ -41,11 +67,16 @@ export class LockHeld extends LockError {
     this.expiresAt = holder.expiresAt;
     this.retryAfterMs = holder.retryAfterMs;
   }
+
+  override toJSON(): ErrorBody {
+    const { owner, expiresAt, retryAfterMs } = this;
+    return { ...super.toJSON(), owner, expiresAt, retryAfterMs };
+  }
 }
 
 /**
- * A renew named a grant that is no longer current: it was released, force
- * released, or taken over after it expired.
+ * A renew named a grant that is no longer current: it was released, force released, or taken
+ * over after it expired.
  *
  * @example
  * catch (err) { if (err instanceof LockLost) abortWork(); }
@@ -69,7 +100,7 @@ export class LockLost extends LockError {
  */
 export class ValidationError extends LockError {
   constructor(
-    /** The name of the rejected field, as the caller spelled it (`leaseMs`, `owner`, ...). */
+    /** The name of the rejected field or option, as the caller spelled it (`leaseMs`, `owner`, ...). */
     readonly field: string,
     message: string,
     options?: ErrorOptions,
@@ -77,11 +108,15 @@ export class ValidationError extends LockError {
     super(message, options);
     this.name = 'ValidationError';
   }
+
+  override toJSON(): ErrorBody {
+    return { ...super.toJSON(), field: this.field };
+  }
 }
 
 /**
- * A fenced write or read presented a token lower than one the protected item
- * has already accepted: a newer holder has touched the item since.
+ * A fenced write or read presented a token lower than one the protected item has already
+ * accepted: a newer holder has touched the item since.
  *
  * @example
  * catch (err) { if (err instanceof FencedOut) console.log(err.token, err.acceptedToken); }
@@ -90,11 +125,50 @@ export class FencedOut extends LockError {
   constructor(
     /** The stale token that was presented. */
     readonly token: number,
-    /** The highest token the item has accepted. */
+    /** The highest token the item has accepted (NaN if the item did not say). */
     readonly acceptedToken: number,
     options?: ErrorOptions,
   ) {
     super(`token ${token} is stale: the resource has accepted token ${acceptedToken}`, options);
     this.name = 'FencedOut';
+  }
+
+  override toJSON(): ErrorBody {
+    // JSON has no NaN: an unknown accepted token travels as null.
+    const accepted = Number.isFinite(this.acceptedToken) ? this.acceptedToken : null;
+    return { ...super.toJSON(), token: this.token, acceptedToken: accepted };
+  }
+}
+
+/**
+ * A fault, not a lock outcome: DynamoDB, the HTTP API or the lock function could not be
+ * reached or failed. Nothing is known about the lock; `cause` holds what went wrong. Every
+ * transport (`dynamodb`, `http`, `lambda`) raises this same class.
+ *
+ * @example
+ * catch (err) { if (err instanceof LockServiceUnavailable) retryLater(err.cause); }
+ */
+export class LockServiceUnavailable extends Error {
+  constructor(
+    message: string,
+    options?: ErrorOptions & {
+      /** The HTTP status the service answered, when it answered. */
+      statusCode?: number;
+    },
+  ) {
+    super(message, options);
+    this.name = 'LockServiceUnavailable';
+    this.statusCode = options?.statusCode;
+  }
+
+  /** The HTTP status the service answered, if any (a Lambda function error counts as 500). */
+  readonly statusCode?: number;
+
+  toJSON(): ErrorBody {
+    return {
+      error: this.name,
+      message: this.message,
+      ...(this.statusCode === undefined ? {} : { statusCode: this.statusCode }),
+    };
   }
 }

@@ -1,4 +1,19 @@
-export { LockError, LockHeld, LockLost, ValidationError, FencedOut } from './errors.js';
+export {
+  type ErrorBody,
+  FencedOut,
+  type Holder,
+  LockError,
+  LockHeld,
+  LockLost,
+  LockServiceUnavailable,
+  ValidationError,
+} from './errors.js';
+export { BACKOFF_DEFAULTS, backoffDelay, type Backoff } from './backoff.js';
+export {
+  createDocumentClient,
+  createDynamoClient,
+  type DynamoDbClientOptions,
+} from './dynamodb-client.js';
 export { LIMITS } from './limits.js';
 export {
   LockManager,
@@ -8,6 +23,7 @@ export {
   type LockManagerOptions,
   type LockState,
   type ReleaseOptions,
+  type ReleaseResult,
   type RenewOptions,
 } from './lock-manager.js';
 export { createLockTable } from './lock-table.js';

@@ -1,4 +1,4 @@
-/** Input limits of the lock API; the HTTP edge and the docs quote the same numbers. */
+/** Input limits of the lock API; the edges, the constructs and the docs quote the same numbers. */
 export const LIMITS = {
   lockIdMaxBytes: 1024,
   ownerMaxBytes: 256,
@@ -7,4 +7,11 @@ export const LIMITS = {
   leaseMsDefault: 30_000,
   waitMsMax: 900_000,
   dataMaxBytes: 4_096,
+  /**
+   * How long an unused lock item is kept after its last lease ends before DynamoDB TTL may
+   * delete it. Tokens stay monotonic across that deletion only while writers' clocks agree to
+   * within it, so deployments never go below this default.
+   */
+  retentionMsDefault: 3_600_000,
+  retentionMsMax: 366 * 86_400_000,
 } as const;

@@ -1,6 +1,8 @@
-import { type ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from './condition-failure.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Backoff, BACKOFF_DEFAULTS, backoffDelay } from './backoff.js';
+import { failedItem, isConditionFailure, request } from './condition-failure.js';
+import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import {
@@ -63,6 +65,11 @@ export interface ReleaseOptions {
   token: number;
 }
 
+/** What a release answers: false when the grant was no longer current (nothing changed). */
+export interface ReleaseResult {
+  released: boolean;
+}
+
 /** Something the manager did, for metrics and logs at the edge. */
 export type LockEvent =
   | { type: 'granted'; lockId: string; owner: string; token: number; takeover: boolean }
@@ -110,8 +117,6 @@ interface LockItem {
   ttl?: number;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Attribute names used in every expression; several (`owner`, `ttl`, `data`, `token`) are reserved words. */
 const NAMES = {
   '#owner': 'owner',
@@ -137,9 +142,7 @@ export class LockManager {
   readonly defaultLeaseMs: number;
   readonly retentionMs: number;
   private readonly clock: () => number;
-  private readonly backoffBaseMs: number;
-  private readonly backoffMaxMs: number;
-  private readonly random: () => number;
+  private readonly backoff: Backoff;
   private readonly onEvent: (event: LockEvent) => void;
 
   constructor(options: LockManagerOptions) {
@@ -147,27 +150,32 @@ export class LockManager {
       throw new ValidationError('tableName', 'tableName must be a non-empty string');
     }
     this.tableName = options.tableName;
-    this.client =
-      options.client ??
-      DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-        marshallOptions: { removeUndefinedValues: true },
-      });
+    this.client = options.client ?? createDocumentClient();
     this.clock = options.clock ?? Date.now;
-    this.defaultLeaseMs = parseLeaseMs(options.defaultLeaseMs, LIMITS.leaseMsDefault);
+    this.defaultLeaseMs = parseLeaseMs(
+      options.defaultLeaseMs,
+      LIMITS.leaseMsDefault,
+      'defaultLeaseMs',
+    );
     this.retentionMs = parseInteger(
       'retentionMs',
-      options.retentionMs ?? 3_600_000,
+      options.retentionMs ?? LIMITS.retentionMsDefault,
       0,
-      366 * 86_400_000,
+      LIMITS.retentionMsMax,
     );
-    this.backoffBaseMs = parseInteger('backoffBaseMs', options.backoffBaseMs ?? 50, 1, 60_000);
-    this.backoffMaxMs = parseInteger(
-      'backoffMaxMs',
-      options.backoffMaxMs ?? 1_000,
-      this.backoffBaseMs,
+    const baseMs = parseInteger(
+      'backoffBaseMs',
+      options.backoffBaseMs ?? BACKOFF_DEFAULTS.baseMs,
+      1,
       60_000,
     );
-    this.random = options.random ?? Math.random;
+    const maxMs = parseInteger(
+      'backoffMaxMs',
+      options.backoffMaxMs ?? BACKOFF_DEFAULTS.maxMs,
+      baseMs,
+      60_000,
+    );
+    this.backoff = { baseMs, maxMs, random: options.random ?? Math.random };
     this.onEvent = options.onEvent ?? (() => {});
   }
 
@@ -194,16 +202,9 @@ export class LockManager {
         if (!(err instanceof LockHeld)) throw err;
         const remaining = deadline - this.clock();
         if (remaining <= 0) throw err;
-        await sleep(this.backoff(attempt, err.retryAfterMs, remaining));
+        await sleep(backoffDelay(attempt, this.backoff, err.retryAfterMs, remaining));
       }
     }
-  }
-
-  /** Full jitter, but never past the moment the holder's lease ends or the caller's deadline. */
-  private backoff(attempt: number, retryAfterMs: number, remaining: number): number {
-    const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** Math.min(attempt, 20));
-    const jittered = Math.ceil(this.random() * ceiling);
-    return Math.max(1, Math.min(jittered, Math.max(retryAfterMs, 1), remaining));
   }
 
   private async tryAcquire(
@@ -215,33 +216,35 @@ export class LockManager {
     const now = this.clock();
     const expiresAt = now + leaseMs;
     try {
-      const { Attributes: old } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { lockId },
-          // A new item's counter starts at the wall clock in ms: DynamoDB's per-item write
-          // limit keeps every earlier item's counter below that, even one TTL has deleted.
-          UpdateExpression:
-            'SET #owner = :owner, #expiresAt = :expiresAt, #leaseMs = :leaseMs, #ttl = :ttl, ' +
-            '#token = if_not_exists(#token, :now) + :one' +
-            (data === undefined ? ' REMOVE #data' : ', #data = :data'),
-          // Free (never granted, or released) or its lease has ended.
-          ConditionExpression: 'attribute_not_exists(#owner) OR #expiresAt <= :now',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: {
-            ':owner': owner,
-            ':expiresAt': expiresAt,
-            ':leaseMs': leaseMs,
-            ':ttl': this.ttlAfter(expiresAt),
-            ':now': now,
-            ':one': 1,
-            ...(data === undefined ? {} : { ':data': JSON.stringify(data) }),
-          },
-          // The old item tells us the new token (old + 1, or now + 1) and whether this was a
-          // takeover, without a second request.
-          ReturnValues: 'ALL_OLD',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
+      const { Attributes: old } = await request(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { lockId },
+            // A new item's counter starts at the wall clock in ms: DynamoDB's per-item write
+            // limit keeps every earlier item's counter below that, even one TTL has deleted.
+            UpdateExpression:
+              'SET #owner = :owner, #expiresAt = :expiresAt, #leaseMs = :leaseMs, #ttl = :ttl, ' +
+              '#token = if_not_exists(#token, :now) + :one' +
+              (data === undefined ? ' REMOVE #data' : ', #data = :data'),
+            // Free (never granted, or released) or its lease has ended.
+            ConditionExpression: 'attribute_not_exists(#owner) OR #expiresAt <= :now',
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':expiresAt': expiresAt,
+              ':leaseMs': leaseMs,
+              ':ttl': this.ttlAfter(expiresAt),
+              ':now': now,
+              ':one': 1,
+              ...(data === undefined ? {} : { ':data': JSON.stringify(data) }),
+            },
+            // The old item tells us the new token (old + 1, or now + 1) and whether this was a
+            // takeover, without a second request.
+            ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
       const previous = old as LockItem | undefined;
       const token = (previous?.token ?? now) + 1;
@@ -255,7 +258,7 @@ export class LockManager {
       return { lockId, owner, token, expiresAt, leaseMs };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const holder = this.itemOf(err);
+      const holder = failedItem<LockItem>(err);
       if (holder?.owner === undefined || holder.expiresAt === undefined) throw err;
       if (holder.owner === owner && holder.token !== undefined) {
         this.onEvent({ type: 'regranted', lockId, owner, token: holder.token });
@@ -309,24 +312,26 @@ export class LockManager {
             },
           };
     try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { lockId: id },
-          UpdateExpression: values.update,
-          // Same owner and token: nobody has acquired since, because every grant bumps the
-          // token, so renewing even a just-expired lease cannot create a second holder.
-          ConditionExpression: '#owner = :owner AND #token = :token',
-          ExpressionAttributeNames: {
-            '#owner': 'owner',
-            '#token': 'token',
-            '#expiresAt': 'expiresAt',
-            '#leaseMs': 'leaseMs',
-            '#ttl': 'ttl',
-          },
-          ExpressionAttributeValues: { ':owner': owner, ':token': token, ...values.values },
-          ReturnValues: 'UPDATED_NEW',
-        }),
+      const { Attributes } = await request(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { lockId: id },
+            UpdateExpression: values.update,
+            // Same owner and token: nobody has acquired since, because every grant bumps the
+            // token, so renewing even a just-expired lease cannot create a second holder.
+            ConditionExpression: '#owner = :owner AND #token = :token',
+            ExpressionAttributeNames: {
+              '#owner': 'owner',
+              '#token': 'token',
+              '#expiresAt': 'expiresAt',
+              '#leaseMs': 'leaseMs',
+              '#ttl': 'ttl',
+            },
+            ExpressionAttributeValues: { ':owner': owner, ':token': token, ...values.values },
+            ReturnValues: 'UPDATED_NEW',
+          }),
+        ),
       );
       // UPDATED_NEW always carries expiresAt: both update expressions set it.
       const { expiresAt } = Attributes as Required<Pick<LockItem, 'expiresAt'>>;
@@ -353,24 +358,26 @@ export class LockManager {
    * @example
    * await locks.release('reports', { owner: grant.owner, token: grant.token });
    */
-  async release(lockId: string, options: ReleaseOptions): Promise<{ released: boolean }> {
+  async release(lockId: string, options: ReleaseOptions): Promise<ReleaseResult> {
     const id = parseLockId(lockId);
     const owner = parseOwner(options?.owner);
     const token = parseToken(options.token);
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { lockId: id },
-          UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
-          ConditionExpression: '#owner = :owner AND #token = :token',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: {
-            ':owner': owner,
-            ':token': token,
-            ':ttl': this.ttlAfter(this.clock()),
-          },
-        }),
+      await request(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { lockId: id },
+            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
+            ConditionExpression: '#owner = :owner AND #token = :token',
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':token': token,
+              ':ttl': this.ttlAfter(this.clock()),
+            },
+          }),
+        ),
       );
       this.onEvent({ type: 'released', lockId: id, owner, token, released: true });
       return { released: true };
@@ -388,19 +395,21 @@ export class LockManager {
    * @example
    * const { released } = await locks.forceRelease('reports');
    */
-  async forceRelease(lockId: string): Promise<{ released: boolean }> {
+  async forceRelease(lockId: string): Promise<ReleaseResult> {
     const id = parseLockId(lockId);
     try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { lockId: id },
-          UpdateExpression:
-            'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #token = #token + :one',
-          ConditionExpression: 'attribute_exists(#owner)',
-          ExpressionAttributeNames: NAMES,
-          ExpressionAttributeValues: { ':ttl': this.ttlAfter(this.clock()), ':one': 1 },
-        }),
+      await request(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { lockId: id },
+            UpdateExpression:
+              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #token = #token + :one',
+            ConditionExpression: 'attribute_exists(#owner)',
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: { ':ttl': this.ttlAfter(this.clock()), ':one': 1 },
+          }),
+        ),
       );
       this.onEvent({ type: 'forceReleased', lockId: id, released: true });
       return { released: true };
@@ -419,8 +428,10 @@ export class LockManager {
    */
   async get(lockId: string): Promise<LockState> {
     const id = parseLockId(lockId);
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: { lockId: id }, ConsistentRead: true }),
+    const { Item } = await request(() =>
+      this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: { lockId: id }, ConsistentRead: true }),
+      ),
     );
     const item = Item as LockItem | undefined;
     const now = this.clock();
@@ -440,18 +451,5 @@ export class LockManager {
 
   private ttlAfter(epochMs: number): number {
     return Math.ceil((epochMs + this.retentionMs) / 1000);
-  }
-
-  private itemOf(err: ConditionalCheckFailedException): LockItem | undefined {
-    // The DocumentClient does not unmarshall the item carried by a condition failure.
-    const raw = err.Item;
-    if (!raw) return undefined;
-    return {
-      lockId: raw.lockId?.S ?? '',
-      owner: raw.owner?.S,
-      token: raw.token?.N === undefined ? undefined : Number(raw.token.N),
-      expiresAt: raw.expiresAt?.N === undefined ? undefined : Number(raw.expiresAt.N),
-      leaseMs: raw.leaseMs?.N === undefined ? undefined : Number(raw.leaseMs.N),
-    };
   }
 }

@@ -65,11 +65,14 @@ export const parseOwner = (value: unknown): string =>
 export const parseToken = (value: unknown): number =>
   parseInteger('token', value, 1, Number.MAX_SAFE_INTEGER);
 
-/** @example parseLeaseMs(undefined, 30_000) === 30_000 */
-export const parseLeaseMs = (value: unknown, fallback: number): number =>
-  value === undefined
-    ? fallback
-    : parseInteger('leaseMs', value, LIMITS.leaseMsMin, LIMITS.leaseMsMax);
+/**
+ * A lease in ms, or `fallback` when absent; `field` names the option in the error
+ * (`defaultLeaseMs` when it is a manager's default).
+ *
+ * @example parseLeaseMs(undefined, 30_000) === 30_000
+ */
+export const parseLeaseMs = (value: unknown, fallback: number, field = 'leaseMs'): number =>
+  value === undefined ? fallback : parseInteger(field, value, LIMITS.leaseMsMin, LIMITS.leaseMsMax);
 
 /** @example parseWaitMs(undefined) === 0 */
 export const parseWaitMs = (value: unknown, max: number = LIMITS.waitMsMax): number =>

@@ -8,11 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { parseObject } from '../../lib/core/validation.js';
 import { parseInvokeEvent } from '../../lambdas/direct/invoke.js';
-import {
-  ACTION_FIELDS,
-  type Action,
-  parseLockRequest,
-} from '../../lambdas/service/lock-requests.js';
+import { fieldNames, type OperationName, parseLockRequest } from '../../lib/contract/operations.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { type LocalServer, startLocalServer } from '../../local/server.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
@@ -353,8 +349,9 @@ function httpMayChange(method: string, id: string, action: string, body: string 
   if (method === 'DELETE') return action === '';
   if (method !== 'POST' || !['acquire', 'renew', 'release'].includes(action)) return false;
   try {
-    const input = parseObject(JSON.parse(body ?? ''), ACTION_FIELDS[action as Action], 'body');
-    parseLockRequest(action as Action, id, input);
+    const op = action as OperationName;
+    const input = parseObject(JSON.parse(body ?? ''), fieldNames(op), 'body');
+    parseLockRequest(op, id, input);
     return true;
   } catch {
     return false;

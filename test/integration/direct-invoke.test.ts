@@ -103,7 +103,10 @@ describe('direct invocation', () => {
       owner: 'exec-2',
     });
     expect(errorType).toBe('LockHeld');
-    expect(errorMessage).toMatch(/held by "exec-1" for another \d+ ms/);
+    // The message is the JSON error body: the fields for machines, `message` for people.
+    const body = JSON.parse(errorMessage) as Record<string, unknown>;
+    expect(body).toMatchObject({ error: 'LockHeld', owner: 'exec-1' });
+    expect(body.message).toMatch(/held by "exec-1" for another \d+ ms/);
   });
 
   test('a stale renew fails with error type LockLost', async () => {

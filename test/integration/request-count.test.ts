@@ -1,12 +1,11 @@
-import { LockManager } from '../../lib/core/index.js';
+import { createDocumentClient, LockManager } from '../../lib/core/index.js';
 import { countRequests, dynamoClient, freshLockTable } from '../support/dynamodb.js';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 it('spends exactly one DynamoDB request per acquire, takeover, renew and release', async () => {
   const tableName = await freshLockTable();
   const ddb = dynamoClient();
   const counter = countRequests(ddb);
-  const doc = DynamoDBDocumentClient.from(ddb);
+  const doc = createDocumentClient(ddb);
   let now = Date.now();
   const locks = new LockManager({ tableName, client: doc, clock: () => now });
 
@@ -42,7 +41,7 @@ it('names the holder of a refused acquire without a second request', async () =>
   const tableName = await freshLockTable();
   const ddb = dynamoClient();
   const counter = countRequests(ddb);
-  const locks = new LockManager({ tableName, client: DynamoDBDocumentClient.from(ddb) });
+  const locks = new LockManager({ tableName, client: createDocumentClient(ddb) });
   await locks.acquire('busy', { owner: 'a' });
   counter.reset();
   await expect(locks.acquire('busy', { owner: 'b' })).rejects.toMatchObject({ owner: 'a' });

@@ -130,7 +130,9 @@ describe('LockManager options', () => {
     manager.client.destroy();
   });
   it('validates every option it is given', () => {
-    expect(fieldOf(() => new LockManager({ tableName: 't', defaultLeaseMs: 10 }))).toBe('leaseMs');
+    expect(fieldOf(() => new LockManager({ tableName: 't', defaultLeaseMs: 10 }))).toBe(
+      'defaultLeaseMs',
+    );
     expect(fieldOf(() => new LockManager({ tableName: 't', retentionMs: -1 }))).toBe('retentionMs');
     expect(
       fieldOf(() => new LockManager({ tableName: 't', backoffBaseMs: 100, backoffMaxMs: 10 })),
