@@ -11,7 +11,7 @@ import {
   type OperationName,
   type OutputOf,
 } from '../contract/operations.js';
-import { LockHeld, LockLost, ValidationError } from '../core/errors.js';
+import { type ErrorCause, LockHeld, LockLost, ValidationError } from '../core/errors.js';
 import type { Grant } from '../core/lock-manager.js';
 import { formatDuration, parseDuration } from './durations.js';
 import { EXIT } from './exit-codes.js';
@@ -19,7 +19,7 @@ import { runCommand } from './run-command.js';
 
 /** A command line lockctl cannot run; exit code 64 with the usage hint. */
 export class UsageError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorCause) {
     super(message, options);
     this.name = 'UsageError';
   }

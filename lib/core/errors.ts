@@ -1,4 +1,12 @@
 /**
+ * What an error may say of its cause: `ErrorOptions` spelled out, so consumers compiling
+ * for targets before ES2022 can use these declarations.
+ */
+export interface ErrorCause {
+  cause?: unknown;
+}
+
+/**
  * The JSON form of an error on every wire (HTTP body, direct-invocation error, `lockctl --json`):
  * `error` names the class, `message` is for people, and the class's own fields follow. The lock
  * id is not among them: it is the request's, and every decoder knows it from the request.
@@ -19,7 +27,7 @@ export interface ErrorBody {
  * catch (err) { if (err instanceof LockError) console.log(err.name); else throw err; }
  */
 export class LockError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorCause) {
     super(message, options);
     this.name = 'LockError';
   }
@@ -56,7 +64,7 @@ export class LockHeld extends LockError {
   constructor(
     readonly lockId: string,
     holder: Holder,
-    options?: ErrorOptions,
+    options?: ErrorCause,
   ) {
     super(
       `lock "${lockId}" is held by "${holder.owner}" for another ${holder.retryAfterMs} ms`,
@@ -85,7 +93,7 @@ export class LockLost extends LockError {
   constructor(
     readonly lockId: string,
     message = `lock "${lockId}" is no longer held by this owner and token`,
-    options?: ErrorOptions,
+    options?: ErrorCause,
   ) {
     super(message, options);
     this.name = 'LockLost';
@@ -103,7 +111,7 @@ export class ValidationError extends LockError {
     /** The name of the rejected field or option, as the caller spelled it (`leaseMs`, `owner`, ...). */
     readonly field: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorCause,
   ) {
     super(message, options);
     this.name = 'ValidationError';
@@ -127,7 +135,7 @@ export class FencedOut extends LockError {
     readonly token: number,
     /** The highest token the item has accepted (NaN if the item did not say). */
     readonly acceptedToken: number,
-    options?: ErrorOptions,
+    options?: ErrorCause,
   ) {
     super(`token ${token} is stale: the resource has accepted token ${acceptedToken}`, options);
     this.name = 'FencedOut';
@@ -151,7 +159,7 @@ export class FencedOut extends LockError {
 export class LockServiceUnavailable extends Error {
   constructor(
     message: string,
-    options?: ErrorOptions & {
+    options?: ErrorCause & {
       /** The HTTP status the service answered, when it answered. */
       statusCode?: number;
     },
