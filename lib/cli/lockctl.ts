@@ -35,7 +35,7 @@ const fieldsOf = (operation: OperationName): [string, FieldSpec<unknown>][] =>
 
 function usageOf(operation: OperationName): string {
   const flags = fieldsOf(operation).map(([name, { required, flag }]) => {
-    const text = `--${flag.name} ${flag.placeholder}`;
+    const text = [`--${flag.name}`, flag.placeholder].filter(Boolean).join(' ');
     return required && !DEFAULTS[operation]?.[name] ? text : `[${text}]`;
   });
   return ['lockctl', OPERATIONS[operation].command, 'LOCKID', ...flags].join(' ');
@@ -45,7 +45,7 @@ export const HELP = `lockctl - acquire, renew, release and inspect fenced locks
 
 Usage:
 ${OPERATION_NAMES.map((operation) => `  ${usageOf(operation)}`).join('\n')}
-  lockctl run LOCKID [--owner ID] [--lease 30s] [--wait 0s] [--grace 10s] -- COMMAND [ARGS...]
+  lockctl run LOCKID [--owner ID] [--permits N] [--lease 30s] [--wait 0s] [--grace 10s] -- COMMAND [ARGS...]
 
 Where the service is (pick one):
   --endpoint URL              the HTTP API (default http://localhost:3000; requests are
@@ -60,6 +60,10 @@ Options:
   --lease D       lease duration, e.g. 30s, 5m (default 30s); a bare number is ms
   --wait D        how long to wait while the lock is held (default 0: one attempt)
   --data JSON     a JSON object kept with the grant (acquire)
+  --permits N     LOCKID is a semaphore of N permits (1 to 1000): acquire and run take one
+                  permit; renew and release take the same N (it saves a request)
+  --track-owner   register the grant under its owner, so that releasing everything the
+                  owner holds finds it (what Step Functions sections do)
   --grace D       run: time between SIGTERM and SIGKILL when the lock is lost (default 10s)
   --json          print JSON instead of readable text (errors too)
   -h, --help      show this help
@@ -79,7 +83,10 @@ Exit codes:
 /** Every field's flag, plus where the service is and how to print. */
 const OPTIONS = {
   ...Object.fromEntries(
-    OPERATION_NAMES.flatMap(fieldsOf).map(([, { flag }]) => [flag.name, { type: 'string' }]),
+    OPERATION_NAMES.flatMap(fieldsOf).map(([, { flag }]) => [
+      flag.name,
+      { type: flag.kind === 'boolean' ? 'boolean' : 'string' },
+    ]),
   ),
   endpoint: { type: 'string' },
   table: { type: 'string' },
@@ -92,7 +99,7 @@ const OPTIONS = {
 
 type Flags = Record<string, string | boolean | undefined>;
 
-const READERS: Record<FlagKind, (flag: string, text: string) => unknown> = {
+const READERS: Record<Exclude<FlagKind, 'boolean'>, (flag: string, text: string) => unknown> = {
   string: (_flag, text) => text,
   duration: parseDuration,
   integer: (flag, text) => {
@@ -115,9 +122,11 @@ const READERS: Record<FlagKind, (flag: string, text: string) => unknown> = {
 function inputOf(operation: OperationName, flags: Flags): Record<string, unknown> {
   const input: Record<string, unknown> = {};
   for (const [name, { required, flag }] of fieldsOf(operation)) {
-    const text = flags[flag.name];
-    if (typeof text === 'string') input[name] = READERS[flag.kind](`--${flag.name}`, text);
-    else if (DEFAULTS[operation]?.[name]) input[name] = DEFAULTS[operation][name]();
+    const given = flags[flag.name];
+    if (typeof given === 'boolean') input[name] = given;
+    else if (typeof given === 'string' && flag.kind !== 'boolean') {
+      input[name] = READERS[flag.kind](`--${flag.name}`, given);
+    } else if (DEFAULTS[operation]?.[name]) input[name] = DEFAULTS[operation][name]();
     else if (required) throw new UsageError(`--${flag.name} is required`);
   }
   return input;
@@ -166,9 +175,16 @@ const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) =>
       ? `released "${lockId}"`
       : `"${lockId}" was not held by this owner and token; nothing changed`,
   get: (state, lockId) =>
-    state.held
-      ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
-      : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`,
+    state.permits !== undefined
+      ? [
+          `"${lockId}" is a semaphore of ${state.permits} permits, ${state.available} free`,
+          ...(state.holders ?? []).map(
+            (h) => `  ${h.owner}, token ${h.token}, until ${new Date(h.expiresAt).toISOString()}`,
+          ),
+        ].join('\n')
+      : state.held
+        ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
+        : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`,
   forceRelease: ({ released }, lockId) =>
     released ? `force-released "${lockId}"` : `"${lockId}" was not held`,
 };
@@ -231,10 +247,11 @@ async function run(
   err: NodeJS.WritableStream,
 ): Promise<number> {
   if (command.length === 0) throw new UsageError('run needs -- COMMAND [ARGS...]');
-  const { owner, leaseMs, waitMs } = inputOf('acquire', flags) as {
+  const { owner, leaseMs, waitMs, permits } = inputOf('acquire', flags) as {
     owner: string;
     leaseMs?: number;
     waitMs?: number;
+    permits?: number;
   };
   const graceMs = typeof flags.grace === 'string' ? parseDuration('--grace', flags.grace) : 10_000;
   const client = await clientFor(flags);
@@ -245,7 +262,7 @@ async function run(
       const env = { ...process.env, LOCK_ID: lockId, LOCK_OWNER: owner, LOCK_TOKEN: String(token) };
       return runCommand(command[0], command.slice(1), env, signal, graceMs);
     },
-    { owner, leaseMs, waitMs },
+    { owner, leaseMs, waitMs, permits },
   );
   if (outcome.stoppedForLoss) {
     err.write(`lockctl: lost the lock "${lockId}" while the command ran; it was stopped\n`);

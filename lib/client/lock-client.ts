@@ -54,6 +54,8 @@ export interface WithLockOptions {
   waitMs?: number;
   /** Kept with the grant. @default none */
   data?: LockData;
+  /** Take one permit of a semaphore of this many permits instead of the lock. @default none */
+  permits?: number;
   /** Time between renewals. @default a third of the lease */
   renewEveryMs?: number;
 }
@@ -194,11 +196,13 @@ export class LockClient implements LockTransport {
     // The lease is measured from before each request was sent, on this machine's monotonic
     // clock, so the local deadline is never later than the service's expiry.
     const sentAt = performance.now();
+    const { permits } = options;
     const first = await this.acquire(lockId, {
       owner,
       leaseMs,
       waitMs: options.waitMs,
       data: options.data,
+      permits,
     });
     let grant = first;
 
@@ -229,7 +233,12 @@ export class LockClient implements LockTransport {
         }
         const startedAt = performance.now();
         try {
-          grant = await this.transport.renew(lockId, { owner, token: grant.token, leaseMs });
+          grant = await this.transport.renew(lockId, {
+            owner,
+            token: grant.token,
+            leaseMs,
+            permits,
+          });
           // fn may have finished while this renew was in flight: arming a fresh lease-long
           // timer now would keep the process alive for a whole lease after withLock returns.
           if (stop.signal.aborted) return;
@@ -250,7 +259,7 @@ export class LockClient implements LockTransport {
       await renewing;
       clearTimeout(expiry);
       try {
-        await this.transport.release(lockId, { owner, token: grant.token });
+        await this.transport.release(lockId, { owner, token: grant.token, permits });
       } catch {
         // The lease ends by itself; a failed release must not hide fn's own outcome.
       }

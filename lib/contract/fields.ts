@@ -3,8 +3,10 @@ import { LIMITS } from '../core/limits.js';
 import {
   type LockData,
   parseData,
+  parseFlag,
   parseLeaseMs,
   parseOwner,
+  parsePermits,
   parseToken,
   parseWaitMs,
 } from '../core/validation.js';
@@ -18,7 +20,7 @@ export interface FieldLimits {
 }
 
 /** How lockctl reads a flag's text before the field's own check. */
-export type FlagKind = 'string' | 'integer' | 'duration' | 'json';
+export type FlagKind = 'string' | 'integer' | 'duration' | 'json' | 'boolean';
 
 /** One request field: whether it is required, how it is checked, how lockctl spells it. */
 export interface FieldSpec<T> {
@@ -67,4 +69,14 @@ export const FIELDS = {
     parse: (value) => parseData(value) as LockData,
     flag: { name: 'data', kind: 'json', placeholder: 'JSON' },
   } satisfies FieldSpec<LockData>,
+  permits: {
+    required: false,
+    parse: (value) => parsePermits(value),
+    flag: { name: 'permits', kind: 'integer', placeholder: 'N' },
+  } satisfies FieldSpec<number>,
+  trackOwner: {
+    required: false,
+    parse: (value) => parseFlag('trackOwner', value),
+    flag: { name: 'track-owner', kind: 'boolean', placeholder: '' },
+  } satisfies FieldSpec<boolean>,
 } as const;

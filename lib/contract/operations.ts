@@ -51,19 +51,26 @@ export const OPERATIONS = {
       leaseMs: FIELDS.leaseMs,
       waitMs: FIELDS.waitMs,
       data: FIELDS.data,
+      permits: FIELDS.permits,
+      trackOwner: FIELDS.trackOwner,
     },
   },
   renew: {
     method: 'POST',
     path: '/locks/{lockId}/renew',
     command: 'renew',
-    fields: { owner: FIELDS.owner, token: FIELDS.token, leaseMs: FIELDS.leaseMs },
+    fields: {
+      owner: FIELDS.owner,
+      token: FIELDS.token,
+      leaseMs: FIELDS.leaseMs,
+      permits: FIELDS.permits,
+    },
   },
   release: {
     method: 'POST',
     path: '/locks/{lockId}/release',
     command: 'release',
-    fields: { owner: FIELDS.owner, token: FIELDS.token },
+    fields: { owner: FIELDS.owner, token: FIELDS.token, permits: FIELDS.permits },
   },
   get: { method: 'GET', path: '/locks/{lockId}', command: 'get', fields: {} },
   forceRelease: { method: 'DELETE', path: '/locks/{lockId}', command: 'force-release', fields: {} },
@@ -80,7 +87,7 @@ export const fieldNames = (operation: OperationName): string[] =>
 export const isOperation = (value: unknown): value is OperationName =>
   typeof value === 'string' && Object.hasOwn(OPERATIONS, value);
 
-/** The fields of a grant, in the order the API answers them. */
+/** The fields of every grant, in the order the API answers them (a permit's adds `permits`). */
 export const GRANT_FIELDS = [
   'lockId',
   'owner',

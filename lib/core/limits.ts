@@ -7,6 +7,8 @@ export const LIMITS = {
   leaseMsDefault: 30_000,
   waitMsMax: 900_000,
   dataMaxBytes: 4_096,
+  /** Most permits a semaphore may have. */
+  permitsMax: 1_000,
   /**
    * How long an unused lock item is kept after its last lease ends before DynamoDB TTL may
    * delete it. Tokens stay monotonic across that deletion only while writers' clocks agree to

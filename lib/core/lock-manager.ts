@@ -5,18 +5,25 @@ import { failedItem, isConditionFailure, request } from './condition-failure.js'
 import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
+import { type LockItem, namesOf, type TableContext } from './lock-item.js';
+import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
+import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
 import {
   type LockData,
   parseData,
+  parseFlag,
   parseInteger,
   parseLeaseMs,
   parseLockId,
   parseOwner,
+  parsePermits,
   parseToken,
   parseWaitMs,
 } from './validation.js';
 
-/** A lease on a lock, proven by its fencing token. */
+export type { LockData, PermitHolder };
+
+/** A lease on a lock, or on one permit of a semaphore, proven by its fencing token. */
 export interface Grant {
   lockId: string;
   owner: string;
@@ -25,6 +32,8 @@ export interface Grant {
   /** Epoch ms at which the lease ends unless renewed. */
   expiresAt: number;
   leaseMs: number;
+  /** A semaphore's number of permits (a permit's grant only). */
+  permits?: number;
 }
 
 /** What `get` sees of a lock. */
@@ -40,6 +49,12 @@ export interface LockState {
   expiresAt?: number;
   /** The holder's data, while held. */
   data?: LockData;
+  /** A semaphore's number of permits (semaphores only, as are the next two). */
+  permits?: number;
+  /** Permits free now. */
+  available?: number;
+  /** The unexpired permits, the one that ends first first. */
+  holders?: PermitHolder[];
 }
 
 export interface AcquireOptions {
@@ -51,6 +66,20 @@ export interface AcquireOptions {
   waitMs?: number;
   /** A small JSON object kept with the grant, at most 4 KB serialized. @default none */
   data?: LockData;
+  /**
+   * Makes `lockId` a semaphore of this many permits (1 to 1,000) and takes one: at most
+   * `permits` owners hold it at once, each with its own lease and token. Every caller of one
+   * semaphore must give the same number.
+   * @default none: a lock (one holder)
+   */
+  permits?: number;
+  /**
+   * Registers the grant under its owner first (one more write), so that
+   * {@link LockManager.releaseAllHeldBy} finds it: for owners that may end without releasing,
+   * such as Step Functions executions (`LockedSection` sets it).
+   * @default false
+   */
+  trackOwner?: boolean;
 }
 
 export interface RenewOptions {
@@ -58,11 +87,15 @@ export interface RenewOptions {
   token: number;
   /** @default the lease the grant was acquired with */
   leaseMs?: number;
+  /** The grant's `permits`, for a semaphore's permit: it saves a request. @default from the item */
+  permits?: number;
 }
 
 export interface ReleaseOptions {
   owner: string;
   token: number;
+  /** The grant's `permits`, for a semaphore's permit: it saves a request. @default from the item */
+  permits?: number;
 }
 
 /** What a release answers: false when the grant was no longer current (nothing changed). */
@@ -78,7 +111,8 @@ export type LockEvent =
   | { type: 'renewed'; lockId: string; owner: string; token: number }
   | { type: 'lost'; lockId: string; owner: string; token: number }
   | { type: 'released'; lockId: string; owner: string; token: number; released: boolean }
-  | { type: 'forceReleased'; lockId: string; released: boolean };
+  | { type: 'forceReleased'; lockId: string; released: boolean }
+  | { type: 'ownerReleased'; owner: string; lockIds: string[] };
 
 export interface LockManagerOptions {
   /** Name of the locks table (partition key `lockId`, TTL attribute `ttl`). */
@@ -106,26 +140,7 @@ export interface LockManagerOptions {
   onEvent?: (event: LockEvent) => void;
 }
 
-/** The stored item; `owner`, `expiresAt`, `leaseMs` and `data` exist only while granted. */
-interface LockItem {
-  lockId: string;
-  token?: number;
-  owner?: string;
-  expiresAt?: number;
-  leaseMs?: number;
-  data?: string;
-  ttl?: number;
-}
-
-/** Attribute names used in every expression; several (`owner`, `ttl`, `data`, `token`) are reserved words. */
-const NAMES = {
-  '#owner': 'owner',
-  '#token': 'token',
-  '#expiresAt': 'expiresAt',
-  '#leaseMs': 'leaseMs',
-  '#data': 'data',
-  '#ttl': 'ttl',
-};
+const NAMES = namesOf('owner', 'token', 'expiresAt', 'leaseMs', 'data', 'ttl');
 
 /**
  * Fenced leases over one DynamoDB table: one conditional write per acquire, renew and release.
@@ -144,6 +159,8 @@ export class LockManager {
   private readonly clock: () => number;
   private readonly backoff: Backoff;
   private readonly onEvent: (event: LockEvent) => void;
+  private readonly semaphores: Semaphores;
+  private readonly owners: OwnerRegistry;
 
   constructor(options: LockManagerOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName.length === 0) {
@@ -177,15 +194,26 @@ export class LockManager {
     );
     this.backoff = { baseMs, maxMs, random: options.random ?? Math.random };
     this.onEvent = options.onEvent ?? (() => {});
+    const table: TableContext = {
+      client: this.client,
+      tableName: this.tableName,
+      clock: this.clock,
+      ttlAfter: (epochMs) => this.ttlAfter(epochMs),
+    };
+    this.semaphores = new Semaphores(table, (event) => this.onEvent(event));
+    this.owners = new OwnerRegistry(table);
   }
 
   /**
    * Takes the lock if it is free or its lease has ended, otherwise throws {@link LockHeld}
    * (after retrying for up to `waitMs`). An owner that already holds the lock gets its
-   * current grant back unchanged, so a retried acquire never deadlocks against itself.
+   * current grant back unchanged, so a retried acquire never deadlocks against itself. With
+   * `permits`, takes one permit of a semaphore the same way; a full semaphore's `LockHeld`
+   * names the permit that ends first.
    *
    * @example
    * const grant = await locks.acquire('reports', { owner: executionArn, waitMs: 5_000 });
+   * const permit = await locks.acquire('partner-api', { owner: requestId, permits: 5 });
    */
   async acquire(lockId: string, options: AcquireOptions): Promise<Grant> {
     const id = parseLockId(lockId);
@@ -193,16 +221,25 @@ export class LockManager {
     const leaseMs = parseLeaseMs(options.leaseMs, this.defaultLeaseMs);
     const waitMs = parseWaitMs(options.waitMs);
     const data = parseData(options.data);
+    const permits = options.permits === undefined ? undefined : parsePermits(options.permits);
+    const track =
+      options.trackOwner === undefined ? false : parseFlag('trackOwner', options.trackOwner);
 
+    const kind: HoldingKind = permits === undefined ? 'locks' : 'semaphores';
+    if (track) await this.owners.register(owner, id, kind);
+    const attempt = () =>
+      permits === undefined
+        ? this.tryAcquire(id, owner, leaseMs, data)
+        : this.semaphores.tryAcquire(id, owner, permits, leaseMs, data);
     const deadline = this.clock() + waitMs;
-    for (let attempt = 0; ; attempt++) {
+    for (let tries = 0; ; tries++) {
       try {
-        return await this.tryAcquire(id, owner, leaseMs, data);
+        return await attempt();
       } catch (err) {
         if (!(err instanceof LockHeld)) throw err;
         const remaining = deadline - this.clock();
         if (remaining <= 0) throw err;
-        await sleep(backoffDelay(attempt, this.backoff, err.retryAfterMs, remaining));
+        await sleep(backoffDelay(tries, this.backoff, err.retryAfterMs, remaining));
       }
     }
   }
@@ -227,9 +264,10 @@ export class LockManager {
               'SET #owner = :owner, #expiresAt = :expiresAt, #leaseMs = :leaseMs, #ttl = :ttl, ' +
               '#token = if_not_exists(#token, :now) + :one' +
               (data === undefined ? ' REMOVE #data' : ', #data = :data'),
-            // Free (never granted, or released) or its lease has ended.
-            ConditionExpression: 'attribute_not_exists(#owner) OR #expiresAt <= :now',
-            ExpressionAttributeNames: NAMES,
+            // Free (never granted, or released) or its lease has ended; and not a semaphore.
+            ConditionExpression:
+              '(attribute_not_exists(#owner) OR #expiresAt <= :now) AND attribute_not_exists(#holders)',
+            ExpressionAttributeNames: { ...NAMES, ...namesOf('holders') },
             ExpressionAttributeValues: {
               ':owner': owner,
               ':expiresAt': expiresAt,
@@ -259,6 +297,12 @@ export class LockManager {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const holder = failedItem<LockItem>(err);
+      if (holder?.holders) {
+        throw new ValidationError(
+          'permits',
+          `"${lockId}" is a semaphore of ${holder.permits} permits: acquire it with permits`,
+        );
+      }
       if (holder?.owner === undefined || holder.expiresAt === undefined) throw err;
       if (holder.owner === owner && holder.token !== undefined) {
         this.onEvent({ type: 'regranted', lockId, owner, token: holder.token });
@@ -294,6 +338,10 @@ export class LockManager {
       options.leaseMs === undefined
         ? undefined
         : parseLeaseMs(options.leaseMs, this.defaultLeaseMs);
+    if (options.permits !== undefined) {
+      parsePermits(options.permits);
+      return this.semaphores.renew(id, owner, token, leaseMs);
+    }
     const now = this.clock();
     // Without a new lease, the stored one is reused in the same write; the TTL then allows for
     // the longest lease, since an expression cannot divide ms into seconds.
@@ -330,6 +378,7 @@ export class LockManager {
             },
             ExpressionAttributeValues: { ':owner': owner, ':token': token, ...values.values },
             ReturnValues: 'UPDATED_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
@@ -345,6 +394,10 @@ export class LockManager {
       };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      // A semaphore's permit renewed without its grant's `permits`: one more request.
+      if (isPermitOf(failedItem<LockItem>(err), owner)) {
+        return this.semaphores.renew(id, owner, token, leaseMs);
+      }
       this.onEvent({ type: 'lost', lockId: id, owner, token });
       throw new LockLost(id, undefined, { cause: err });
     }
@@ -362,6 +415,10 @@ export class LockManager {
     const id = parseLockId(lockId);
     const owner = parseOwner(options?.owner);
     const token = parseToken(options.token);
+    if (options.permits !== undefined) {
+      parsePermits(options.permits);
+      return this.semaphores.release(id, owner, token);
+    }
     try {
       await request(() =>
         this.client.send(
@@ -376,6 +433,7 @@ export class LockManager {
               ':token': token,
               ':ttl': this.ttlAfter(this.clock()),
             },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
@@ -383,6 +441,9 @@ export class LockManager {
       return { released: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      if (isPermitOf(failedItem<LockItem>(err), owner)) {
+        return this.semaphores.release(id, owner, token);
+      }
       this.onEvent({ type: 'released', lockId: id, owner, token, released: false });
       return { released: false };
     }
@@ -408,6 +469,7 @@ export class LockManager {
             ConditionExpression: 'attribute_exists(#owner)',
             ExpressionAttributeNames: NAMES,
             ExpressionAttributeValues: { ':ttl': this.ttlAfter(this.clock()), ':one': 1 },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
@@ -415,8 +477,11 @@ export class LockManager {
       return { released: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      this.onEvent({ type: 'forceReleased', lockId: id, released: false });
-      return { released: false };
+      const result = failedItem<LockItem>(err)?.holders
+        ? await this.semaphores.forceRelease(id)
+        : { released: false };
+      this.onEvent({ type: 'forceReleased', lockId: id, ...result });
+      return result;
     }
   }
 
@@ -435,6 +500,7 @@ export class LockManager {
     );
     const item = Item as LockItem | undefined;
     const now = this.clock();
+    if (item?.holders) return semaphoreState(id, item, now);
     const held = item?.owner !== undefined && item.expiresAt !== undefined && item.expiresAt > now;
     if (!item) return { lockId: id, held: false };
     if (!held)
@@ -449,7 +515,56 @@ export class LockManager {
     };
   }
 
+  /**
+   * Releases every lock and permit that `owner` acquired with `trackOwner`, whatever the
+   * tokens, and ends the owner: a later tracked acquire by it is refused with `LockLost`. For
+   * the cleanup of a Step Functions execution that ended without running its own release.
+   * Costs one write to end the owner plus one per lock or semaphore it registered.
+   *
+   * @example
+   * const { released } = await locks.releaseAllHeldBy(executionArn);
+   */
+  async releaseAllHeldBy(owner: string): Promise<{ released: string[] }> {
+    const who = parseOwner(owner);
+    const { locks, semaphores } = await this.owners.end(who);
+    const outcomes = await Promise.all([
+      ...locks.map(async (lockId) => [lockId, await this.releaseLockOf(lockId, who)] as const),
+      ...semaphores.map(
+        async (lockId) => [lockId, await this.semaphores.releaseOwner(lockId, who)] as const,
+      ),
+    ]);
+    const released = outcomes.filter(([, done]) => done).map(([lockId]) => lockId);
+    this.onEvent({ type: 'ownerReleased', owner: who, lockIds: released });
+    return { released };
+  }
+
+  /** Ends the owner's grant of a lock, whatever its token. */
+  private async releaseLockOf(lockId: string, owner: string): Promise<boolean> {
+    try {
+      await request(() =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { lockId },
+            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
+            ConditionExpression: '#owner = :owner',
+            ExpressionAttributeNames: namesOf('owner', 'expiresAt', 'leaseMs', 'data', 'ttl'),
+            ExpressionAttributeValues: { ':owner': owner, ':ttl': this.ttlAfter(this.clock()) },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return false;
+    }
+  }
+
   private ttlAfter(epochMs: number): number {
     return Math.ceil((epochMs + this.retentionMs) / 1000);
   }
 }
+
+/** True when a refused lock write found a semaphore in which `owner` holds a permit. */
+const isPermitOf = (item: LockItem | undefined, owner: string): boolean =>
+  item?.holders !== undefined && Object.hasOwn(item.holders, owner);

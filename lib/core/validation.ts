@@ -53,9 +53,20 @@ export function parseInteger(field: string, value: unknown, min: number, max: nu
   return value;
 }
 
+/**
+ * Lock ids starting with U+0000 are the service's own: it keeps its owner registry under them
+ * (see `owner-registry.ts`), in the same table.
+ */
+export const RESERVED_LOCK_ID_PREFIX = '\u0000';
+
 /** @example parseLockId('orders/42') */
-export const parseLockId = (value: unknown): string =>
-  parseName('lockId', value, LIMITS.lockIdMaxBytes);
+export function parseLockId(value: unknown): string {
+  const lockId = parseName('lockId', value, LIMITS.lockIdMaxBytes);
+  if (lockId.startsWith(RESERVED_LOCK_ID_PREFIX)) {
+    throw new ValidationError('lockId', 'lockId must not start with U+0000 (reserved)');
+  }
+  return lockId;
+}
 
 /** @example parseOwner('worker-1') */
 export const parseOwner = (value: unknown): string =>
@@ -73,6 +84,18 @@ export const parseToken = (value: unknown): number =>
  */
 export const parseLeaseMs = (value: unknown, fallback: number, field = 'leaseMs'): number =>
   value === undefined ? fallback : parseInteger(field, value, LIMITS.leaseMsMin, LIMITS.leaseMsMax);
+
+/** @example parsePermits(5) === 5 */
+export const parsePermits = (value: unknown): number =>
+  parseInteger('permits', value, 1, LIMITS.permitsMax);
+
+/** @example parseFlag('trackOwner', true) === true */
+export function parseFlag(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') {
+    throw new ValidationError(field, `${field} must be true or false, got ${describe(value)}`);
+  }
+  return value;
+}
 
 /** @example parseWaitMs(undefined) === 0 */
 export const parseWaitMs = (value: unknown, max: number = LIMITS.waitMsMax): number =>

@@ -1,0 +1,58 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * The stored item of a lock or a semaphore (one item per `lockId`). A lock has `owner`,
+ * `expiresAt`, `leaseMs` and `data` while granted; a semaphore has its `permits` and two maps
+ * keyed by owner: `holders` (each permit's lease) and `permitTokens` (each permit's token),
+ * apart because a permit's token is only known as the write computes it. `token` is the
+ * fencing counter of both, never removed.
+ */
+export interface LockItem {
+  lockId: string;
+  token?: number;
+  owner?: string;
+  expiresAt?: number;
+  leaseMs?: number;
+  data?: string;
+  ttl?: number;
+  permits?: number;
+  holders?: Record<string, PermitEntry>;
+  permitTokens?: Record<string, number>;
+}
+
+/** One permit of a semaphore, under its owner in `holders`. */
+export interface PermitEntry {
+  expiresAt: number;
+  leaseMs: number;
+  data?: string;
+}
+
+/**
+ * Attribute names used in expressions; several (`owner`, `ttl`, `data`, `token`) are reserved
+ * words. Each expression lists only the names it uses, as DynamoDB requires.
+ */
+export const ATTRIBUTE = {
+  owner: 'owner',
+  token: 'token',
+  expiresAt: 'expiresAt',
+  leaseMs: 'leaseMs',
+  data: 'data',
+  ttl: 'ttl',
+  permits: 'permits',
+  holders: 'holders',
+  permitTokens: 'permitTokens',
+} as const;
+
+/** `{ '#owner': 'owner', ... }` for the named attributes. */
+export const namesOf = (...attributes: (keyof typeof ATTRIBUTE)[]): Record<string, string> =>
+  Object.fromEntries(attributes.map((name) => [`#${name}`, ATTRIBUTE[name]]));
+
+/** What the lock, semaphore and owner-registry operations share. */
+export interface TableContext {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Epoch ms now. */
+  readonly clock: () => number;
+  /** The TTL (epoch s) of an item whose last lease ends at `epochMs`: that plus the retention. */
+  readonly ttlAfter: (epochMs: number) => number;
+}
