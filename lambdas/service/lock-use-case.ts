@@ -105,6 +105,18 @@ export class LockUseCase {
   }
 
   /**
+   * Releases every lock and permit `owner` registered (see `LockManager.releaseAllHeldBy`),
+   * counting what it freed.
+   *
+   * @example await service.releaseAllHeldBy(executionArn);
+   */
+  async releaseAllHeldBy(owner: string): Promise<{ released: string[] }> {
+    const result = await this.locks.releaseAllHeldBy(owner);
+    this.metrics.addMetric(METRIC_NAMES.ownerReleases, MetricUnit.Count, result.released.length);
+    return result;
+  }
+
+  /**
    * Logs an unexpected fault with its real cause and counts it; the edge answers generically.
    *
    * @example

@@ -10,6 +10,8 @@ export const HANDLER_ASSETS = {
   api: { entry: 'lambdas/http/api.handler.ts' },
   /** The direct-invocation handler (`{ action, lockId, ... }`). */
   direct: { entry: 'lambdas/direct/invoke.handler.ts' },
+  /** The cleanup of ended Step Functions executions (EventBridge events). */
+  cleanup: { entry: 'lambdas/cleanup/cleanup.handler.ts' },
 } as const;
 
 export type HandlerAssetName = keyof typeof HANDLER_ASSETS;

@@ -7,7 +7,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ASSET_HANDLER, type HandlerAssetName, handlerAssetPath } from './handler-assets.js';
+import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
 import { OPERATIONS, type OperationName } from '../contract/operations.js';
@@ -267,8 +267,6 @@ export class LockService extends Construct {
       LOCK_TABLE_NAME: this.table.tableName,
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
-      // The bundle is minified: stack traces are only readable through its source map.
-      NODE_OPTIONS: '--enable-source-maps',
       ...optionalEnv('DEFAULT_LEASE_MS', props.defaultLeaseMs),
       ...optionalEnv('RETENTION_MS', props.retentionMs),
     };
@@ -443,50 +441,27 @@ export class LockService extends Construct {
     return this.metric(METRIC_NAMES.latency, props);
   }
 
-  private createFunction(
-    id: string,
-    options: {
-      asset: HandlerAssetName;
-      description: string;
-      timeout: Duration;
-      environment: Record<string, string>;
-      runtime: lambda.Runtime;
-      memorySize: number;
-      logRetention: logs.RetentionDays;
-      removalPolicy: RemovalPolicy;
-    },
-  ): lambda.Function {
-    const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-      retention: options.logRetention,
-      removalPolicy: options.removalPolicy,
+  /**
+   * Lets `grantee` release everything an ended owner holds (`LockManager.releaseAllHeldBy`,
+   * what the execution cleanup does): `dynamodb:UpdateItem` on this table, plus `kms:Decrypt`,
+   * `kms:Encrypt`, `kms:GenerateDataKey` and `kms:DescribeKey` on its key when `encryptionKey`
+   * is set. Nothing else: no reads, no deletes.
+   *
+   * @example
+   * locks.grantReleaseAllHeld(cleanupFunction);
+   */
+  public grantReleaseAllHeld(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:UpdateItem'],
+      resourceArns: [this.table.tableArn],
     });
-    // An explicit role instead of AWSLambdaBasicExecutionRole: it may write to its own log
-    // group only. The table statement comes from grantTableAccess, X-Ray's from `tracing`.
-    const role = new iam.Role(this, `${id}Role`, {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${options.description}: execution role`,
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    if (!this.encryptionKey) return grant;
+    return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));
+  }
 
-    const fn = new lambda.Function(this, id, {
-      // The bundle built with the package (see handler-assets.ts): no bundling at synth.
-      code: lambda.Code.fromAsset(handlerAssetPath(options.asset)),
-      handler: ASSET_HANDLER,
-      runtime: options.runtime,
-      architecture: lambda.Architecture.ARM_64,
-      memorySize: options.memorySize,
-      timeout: options.timeout,
-      description: options.description,
-      role,
-      logGroup,
-      tracing: lambda.Tracing.ACTIVE,
-      environment: options.environment,
-    });
+  private createFunction(id: string, options: LockFunctionOptions): lambda.Function {
+    const fn = createLockFunction(this, id, options);
     this.grantTableAccess(fn);
     return fn;
   }
@@ -646,22 +621,6 @@ export class LockService extends Construct {
    * cdk-nag they change nothing.
    */
   private acknowledgeNagFindings(): void {
-    for (const fn of [this.apiFunction, this.directFunction]) {
-      Validations.of(fn.role ?? fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'X-Ray tracing (Tracing.ACTIVE) needs xray:PutTraceSegments and ' +
-          'xray:PutTelemetryRecords, which support no resource-level permissions; the ' +
-          'statement holds only those two actions.',
-      });
-      Validations.of(fn).acknowledge({
-        id: 'AwsSolutions-L1',
-        reason:
-          'The runtime is pinned on purpose (default Node.js 22, matching the bundle target ' +
-          'node22 the handlers are tested for) rather than following whichever runtime the ' +
-          'installed aws-cdk-lib lists as newest; choose another with the `runtime` prop.',
-      });
-    }
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({

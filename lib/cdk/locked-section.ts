@@ -1,10 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { INTERNAL_ERROR, type OutcomeName } from '../contract/error-codec.js';
 import { GRANT_FIELDS, type InputOf, type OperationName } from '../contract/operations.js';
+import { parsePermits } from '../core/validation.js';
+import { ExecutionCleanup } from './execution-cleanup.js';
+import { LockService } from './lock-service.js';
 
 const LOCK_HELD: OutcomeName = 'LockHeld';
 
@@ -41,6 +44,22 @@ export interface LockedSectionProps {
   readonly backoffRate?: number;
   /** Longest retry delay. @default Duration.seconds(30) */
   readonly maxRetryDelay?: Duration;
+  /**
+   * Makes the section concurrency-limited instead of exclusive: up to this many executions
+   * inside at once (1 to 1,000), each with its own permit of the semaphore `lockId`, its own
+   * lease and token. The grant at `grantPath` then also carries `permits`.
+   * @default none: one execution at a time (a lock)
+   */
+  readonly permits?: number;
+  /**
+   * Frees the lock (or permit) the moment an execution is aborted, times out or fails without
+   * running the section's own release: each acquire also registers the execution as owner (one
+   * more DynamoDB write per attempt), and an EventBridge rule on the stack's state machines
+   * that invoke the lock service starts a cleanup function (see `ExecutionCleanup`). Needs
+   * `lockFunction` to be a `LockService`'s `directFunction`; the lease remains the backstop.
+   * @default true when `lockFunction` belongs to a LockService
+   */
+  readonly cleanup?: boolean;
 }
 
 /**
@@ -61,6 +80,8 @@ export class LockedSection extends Construct {
   readonly grantPath: string;
   private readonly props: LockedSectionProps;
   private readonly leaseMs: number;
+  private readonly permits?: number;
+  private readonly trackOwner: boolean;
   private wrapped = false;
 
   constructor(scope: Construct, id: string, props: LockedSectionProps) {
@@ -71,6 +92,23 @@ export class LockedSection extends Construct {
       throw new Error(`grantPath must be a simple path like "$.lock", got "${this.grantPath}"`);
     }
     this.leaseMs = (props.lease ?? Duration.minutes(5)).toMilliseconds();
+    this.permits = props.permits === undefined ? undefined : parsePermits(props.permits);
+    const service = props.lockFunction.node.scope;
+    this.trackOwner = props.cleanup ?? service instanceof LockService;
+    if (this.trackOwner) {
+      if (!(service instanceof LockService)) {
+        throw new Error(
+          'LockedSection: cleanup needs lockFunction to be a LockService directFunction; ' +
+            'pass cleanup: false for another function',
+        );
+      }
+      ExecutionCleanup.of(Stack.of(this), service);
+    } else if (props.cleanup === undefined) {
+      Annotations.of(this).addInfo(
+        'lockFunction is not a LockService directFunction: ended executions hold their lock ' +
+          'until its lease ends (no execution cleanup)',
+      );
+    }
   }
 
   /**
@@ -85,6 +123,7 @@ export class LockedSection extends Construct {
     return this.invoke(id, 'renew', {
       token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
       leaseMs: this.leaseMs,
+      ...this.permitsField(),
     }).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
   }
 
@@ -104,7 +143,16 @@ export class LockedSection extends Construct {
     const rate = backoffRate ?? 1.5;
     const maxDelay = maxRetryDelay ?? Duration.seconds(30);
 
-    const acquire = this.invoke('Acquire', 'acquire', { leaseMs: this.leaseMs }, this.grantPath)
+    const acquire = this.invoke(
+      'Acquire',
+      'acquire',
+      {
+        leaseMs: this.leaseMs,
+        ...this.permitsField(),
+        ...(this.trackOwner ? { trackOwner: true } : {}),
+      },
+      this.grantPath,
+    )
       .addRetry({
         errors: [LOCK_HELD],
         interval,
@@ -157,6 +205,10 @@ export class LockedSection extends Construct {
     return sfn.Chain.start(acquire).next(section).next(this.release('Release')).next(output);
   }
 
+  private permitsField(): { permits?: number } {
+    return this.permits === undefined ? {} : { permits: this.permits };
+  }
+
   /** State names are unique per state machine: prefix them with this section's id. */
   stateName(state: string): string {
     return `${this.node.id} ${state}`;
@@ -168,6 +220,7 @@ export class LockedSection extends Construct {
       'release',
       {
         token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
+        ...this.permitsField(),
       },
       sfn.JsonPath.DISCARD,
     ).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
@@ -197,7 +250,12 @@ export class LockedSection extends Construct {
       resultSelector:
         resultPath === sfn.JsonPath.DISCARD
           ? undefined
-          : Object.fromEntries(GRANT_FIELDS.map((field) => [`${field}.$`, `$.Payload.${field}`])),
+          : Object.fromEntries(
+              [...GRANT_FIELDS, ...(this.permits === undefined ? [] : ['permits'])].map((field) => [
+                `${field}.$`,
+                `$.Payload.${field}`,
+              ]),
+            ),
       resultPath,
       retryOnServiceExceptions: false,
     });

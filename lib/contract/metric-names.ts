@@ -19,6 +19,8 @@ export const METRIC_NAMES = {
   /** Releases of a grant that was no longer current (answered `released: false`). */
   staleReleases: 'StaleReleases',
   forceReleases: 'ForceReleases',
+  /** Locks and permits freed by the cleanup of ended Step Functions executions. */
+  ownerReleases: 'OwnerReleases',
   /** Unexpected faults (answered 500 / InternalError). */
   internalErrors: 'InternalErrors',
   /** Time spent in the lock operation, in ms, including any wait. */

@@ -20,7 +20,9 @@ it('lockctl offers a command for every operation, with every field as a flag', (
     );
     expect(usage).toBeDefined();
     for (const field of Object.values(OPERATIONS[operation].fields)) {
-      expect(usage).toContain(`--${field.flag.name} ${field.flag.placeholder}`);
+      expect(usage).toContain(
+        `--${field.flag.name}${field.flag.placeholder ? ` ${field.flag.placeholder}` : ''}`,
+      );
     }
   }
 });
@@ -62,5 +64,14 @@ it('requestFields sends an operation only its own fields', () => {
   expect(requestFields('renew', grant)).toEqual({ owner: 'o', token: 7, leaseMs: 5_000 });
   expect(requestFields('release', grant)).toEqual({ owner: 'o', token: 7 });
   expect(requestFields('get', grant)).toEqual({});
-  expect(fieldNames('acquire')).toEqual(['owner', 'leaseMs', 'waitMs', 'data']);
+  expect(fieldNames('acquire')).toEqual([
+    'owner',
+    'leaseMs',
+    'waitMs',
+    'data',
+    'permits',
+    'trackOwner',
+  ]);
+  const permit = { ...grant, permits: 3 };
+  expect(requestFields('release', permit)).toEqual({ owner: 'o', token: 7, permits: 3 });
 });

@@ -9,7 +9,9 @@ import {
   type HandlerAssetName,
   handlerAssetPath,
 } from '../../lib/cdk/handler-assets.js';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { LockServiceStack } from '../../lib/cdk/lock-service-stack.js';
+import { LockedSection } from '../../lib/cdk/locked-section.js';
 
 // The functions deploy the bundles `npm run build` wrote to dist/assets, unchanged: synth
 // bundles nothing (Docker is made unusable, so any attempt to bundle would fail the test).
@@ -21,6 +23,14 @@ describe('handler assets', () => {
     process.env.CDK_DOCKER = '/nonexistent/docker';
     const app = new App();
     const stack = new LockServiceStack(app, 'Bundled');
+    // A locked section brings the third asset, the execution cleanup.
+    const section = new LockedSection(stack, 'Section', {
+      lockFunction: stack.lockService.directFunction,
+      lockId: 'assets',
+    });
+    new sfn.StateMachine(stack, 'Machine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(section.wrap(new sfn.Pass(stack, 'Work'))),
+    });
     const assembly = app.synth();
     const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
     bundles = Object.values(functions).map((fn) => {
@@ -52,7 +62,7 @@ describe('handler assets', () => {
   });
 
   it('bundles both handlers as minified ESM with a source map and the createRequire banner', () => {
-    expect(bundles).toHaveLength(2);
+    expect(bundles).toHaveLength(3);
     for (const { dir } of bundles) {
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(code.startsWith('import { createRequire as __lockServiceCreateRequire }')).toBe(true);
@@ -71,6 +81,7 @@ describe('handler assets', () => {
       return map.sources.find((s) => /\.handler\.ts$/.test(s));
     });
     expect(entries.map((s) => s?.replace(/^.*lambdas\//, 'lambdas/')).sort()).toEqual([
+      'lambdas/cleanup/cleanup.handler.ts',
       'lambdas/direct/invoke.handler.ts',
       'lambdas/http/api.handler.ts',
     ]);
