@@ -12,6 +12,7 @@ import {
   LockHeld,
   LockLost,
   LockManager,
+  ValidationError,
   type AcquireOptions,
   type Grant,
   type LockData,
@@ -70,6 +71,12 @@ export interface LockContext {
   grant: Grant;
 }
 
+/**
+ * The longest wait one request to the service asks for: under the HTTP API's default cap
+ * (`MAX_HTTP_WAIT_MS`, 25 s), so each request answers before API Gateway's 29 s timeout.
+ */
+const REMOTE_WAIT_SLICE_MS = 20_000;
+
 function transportFor(options: LockClientOptions): LockTransport {
   switch (options.transport) {
     case 'http':
@@ -96,6 +103,7 @@ function transportFor(options: LockClientOptions): LockTransport {
 export class LockClient implements LockTransport {
   readonly transport: LockTransport;
   private resources?: DynamoDBDocumentClient;
+  private serviceWaits = true;
 
   constructor(options: LockClientOptions) {
     this.transport = transportFor(options);
@@ -144,13 +152,23 @@ export class LockClient implements LockTransport {
     const waitMs = parseWaitMs(options.waitMs);
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now();
+      // The service waits in the lock's queue (first come, first served) for one slice of the
+      // wait at a time, as long as one request may take; then the client asks again.
+      const slice = this.serviceWaits ? Math.max(0, Math.min(remaining, REMOTE_WAIT_SLICE_MS)) : 0;
       try {
-        return await this.transport.acquire(lockId, { ...options, waitMs: 0 });
+        return await this.transport.acquire(lockId, { ...options, waitMs: slice });
       } catch (err) {
-        const remaining = deadline - Date.now();
-        if (!(err instanceof LockHeld) || remaining <= 0) throw err;
+        if (err instanceof ValidationError && err.field === 'waitMs' && slice > 0) {
+          // A service configured for shorter waits (MAX_HTTP_WAIT_MS): poll from here instead.
+          this.serviceWaits = false;
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (!(err instanceof LockHeld) || left <= 0) throw err;
+        if (slice > 0) continue;
         const backoff = { ...BACKOFF_DEFAULTS, random: Math.random };
-        await sleep(backoffDelay(attempt, backoff, err.retryAfterMs, remaining));
+        await sleep(backoffDelay(attempt, backoff, err.retryAfterMs, left));
       }
     }
   }

@@ -34,6 +34,7 @@ const OUTCOMES: Record<OutcomeName, (body: Body, lockId: string) => LockError> =
       owner: text(body.owner, ''),
       expiresAt: number(body.expiresAt),
       retryAfterMs: number(body.retryAfterMs),
+      ...(typeof body.waiting === 'number' ? { waiting: body.waiting } : {}),
     }),
   LockLost: (body, lockId) =>
     typeof body.message === 'string' ? new LockLost(lockId, body.message) : new LockLost(lockId),

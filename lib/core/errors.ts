@@ -40,11 +40,14 @@ export class LockError extends Error {
 
 /** The holder of a lock, as a refusal reports it. */
 export interface Holder {
+  /** The holder's id; empty when the lock is free but others wait for it first. */
   owner: string;
   /** Epoch ms at which the holder's lease ends unless renewed. */
   expiresAt: number;
   /** How long until that lease ends, in ms (0 when it ends now). */
   retryAfterMs: number;
+  /** Callers queued for the lock before this one, when the refusal is for them. @default none */
+  waiting?: number;
 }
 
 /**
@@ -67,18 +70,30 @@ export class LockHeld extends LockError {
     options?: ErrorCause,
   ) {
     super(
-      `lock "${lockId}" is held by "${holder.owner}" for another ${holder.retryAfterMs} ms`,
+      holder.owner === '' && holder.waiting
+        ? `lock "${lockId}" is free, but ${holder.waiting} waiting caller(s) come first`
+        : `lock "${lockId}" is held by "${holder.owner}" for another ${holder.retryAfterMs} ms`,
       options,
     );
     this.name = 'LockHeld';
     this.owner = holder.owner;
     this.expiresAt = holder.expiresAt;
     this.retryAfterMs = holder.retryAfterMs;
+    if (holder.waiting !== undefined) this.waiting = holder.waiting;
   }
 
+  /** Callers queued for the lock before this one (a refusal because of the queue only). */
+  readonly waiting?: number;
+
   override toJSON(): ErrorBody {
-    const { owner, expiresAt, retryAfterMs } = this;
-    return { ...super.toJSON(), owner, expiresAt, retryAfterMs };
+    const { owner, expiresAt, retryAfterMs, waiting } = this;
+    return {
+      ...super.toJSON(),
+      owner,
+      expiresAt,
+      retryAfterMs,
+      ...(waiting === undefined ? {} : { waiting }),
+    };
   }
 }
 

@@ -6,6 +6,7 @@ import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { type LockItem, namesOf, type TableContext } from './lock-item.js';
+import { QUEUE_DEFAULTS, queueCondition, QueuePlace, type QueueState } from './lock-queue.js';
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
 import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
 import {
@@ -49,6 +50,8 @@ export interface LockState {
   expiresAt?: number;
   /** The holder's data, while held. */
   data?: LockData;
+  /** Callers queued for the lock (a lock's waiting acquires), when there are any. */
+  waiting?: number;
   /** A semaphore's number of permits (semaphores only, as are the next two). */
   permits?: number;
   /** Permits free now. */
@@ -161,6 +164,8 @@ export class LockManager {
   private readonly onEvent: (event: LockEvent) => void;
   private readonly semaphores: Semaphores;
   private readonly owners: OwnerRegistry;
+  private readonly table: TableContext;
+  private readonly queue = QUEUE_DEFAULTS;
 
   constructor(options: LockManagerOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName.length === 0) {
@@ -194,14 +199,14 @@ export class LockManager {
     );
     this.backoff = { baseMs, maxMs, random: options.random ?? Math.random };
     this.onEvent = options.onEvent ?? (() => {});
-    const table: TableContext = {
+    this.table = {
       client: this.client,
       tableName: this.tableName,
       clock: this.clock,
       ttlAfter: (epochMs) => this.ttlAfter(epochMs),
     };
-    this.semaphores = new Semaphores(table, (event) => this.onEvent(event));
-    this.owners = new OwnerRegistry(table);
+    this.semaphores = new Semaphores(this.table, (event) => this.onEvent(event));
+    this.owners = new OwnerRegistry(this.table);
   }
 
   /**
@@ -227,11 +232,54 @@ export class LockManager {
 
     const kind: HoldingKind = permits === undefined ? 'locks' : 'semaphores';
     if (track) await this.owners.register(owner, id, kind);
-    const attempt = () =>
-      permits === undefined
-        ? this.tryAcquire(id, owner, leaseMs, data)
-        : this.semaphores.tryAcquire(id, owner, permits, leaseMs, data);
     const deadline = this.clock() + waitMs;
+    if (permits !== undefined) {
+      return this.waitWithBackoff(deadline, () =>
+        this.semaphores.tryAcquire(id, owner, permits, leaseMs, data),
+      );
+    }
+    const first = await this.tryAcquire(id, owner, leaseMs, data);
+    if ('grant' in first) return first.grant;
+    if (deadline <= this.clock()) throw first.refused;
+    return this.waitInQueue(id, owner, leaseMs, data, deadline, first.item);
+  }
+
+  /**
+   * Waits for a held lock in its ticket queue (see lock-queue.ts): first come, first served,
+   * each waiter told of a release by its own reads, a dead waiter passed over after `skipMs`.
+   */
+  private async waitInQueue(
+    lockId: string,
+    owner: string,
+    leaseMs: number,
+    data: LockData | undefined,
+    deadline: number,
+    seen: LockItem & QueueState,
+  ): Promise<Grant> {
+    const place = new QueuePlace(this.table, lockId, this.queue);
+    await place.take();
+    let item = seen;
+    for (;;) {
+      const now = this.clock();
+      if (place.passed(item)) await place.take();
+      else if (place.mayTake(item, now)) {
+        const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, place.presented(item));
+        if ('grant' in outcome) return outcome.grant;
+        item = outcome.item;
+        continue;
+      }
+      const remaining = deadline - this.clock();
+      if (remaining <= 0) {
+        if ((item.served ?? 0) === place.number - 1) await place.leave();
+        throw refusal(lockId, item, this.clock(), place.number);
+      }
+      await sleep(place.delay(item, now, remaining));
+      item = await place.read();
+    }
+  }
+
+  /** A semaphore's wait: jittered backoff, never past the end of the earliest permit. */
+  private async waitWithBackoff(deadline: number, attempt: () => Promise<Grant>): Promise<Grant> {
     for (let tries = 0; ; tries++) {
       try {
         return await attempt();
@@ -244,14 +292,20 @@ export class LockManager {
     }
   }
 
+  /**
+   * One acquire write: a grant, the holder's own grant back, or the refusal with the item that
+   * refused it. Without a ticket it also requires that nobody waits; with one, its turn.
+   */
   private async tryAcquire(
     lockId: string,
     owner: string,
     leaseMs: number,
     data: LockData | undefined,
-  ): Promise<Grant> {
+    place?: { ticket: number; seenServed: number },
+  ): Promise<{ grant: Grant } | { refused: LockHeld; item: LockItem & QueueState }> {
     const now = this.clock();
     const expiresAt = now + leaseMs;
+    const queue = queueCondition(place, now, this.queue);
     try {
       const { Attributes: old } = await request(() =>
         this.client.send(
@@ -263,11 +317,14 @@ export class LockManager {
             UpdateExpression:
               'SET #owner = :owner, #expiresAt = :expiresAt, #leaseMs = :leaseMs, #ttl = :ttl, ' +
               '#token = if_not_exists(#token, :now) + :one' +
+              queue.update +
               (data === undefined ? ' REMOVE #data' : ', #data = :data'),
-            // Free (never granted, or released) or its lease has ended; and not a semaphore.
+            // Free (never granted, or released) or its lease has ended; not a semaphore; and
+            // nobody waiting before this caller.
             ConditionExpression:
-              '(attribute_not_exists(#owner) OR #expiresAt <= :now) AND attribute_not_exists(#holders)',
-            ExpressionAttributeNames: { ...NAMES, ...namesOf('holders') },
+              '(attribute_not_exists(#owner) OR #expiresAt <= :now) AND attribute_not_exists(#holders) AND ' +
+              queue.condition,
+            ExpressionAttributeNames: { ...NAMES, ...namesOf('holders'), ...queue.names },
             ExpressionAttributeValues: {
               ':owner': owner,
               ':expiresAt': expiresAt,
@@ -275,6 +332,7 @@ export class LockManager {
               ':ttl': this.ttlAfter(expiresAt),
               ':now': now,
               ':one': 1,
+              ...queue.values,
               ...(data === undefined ? {} : { ':data': JSON.stringify(data) }),
             },
             // The old item tells us the new token (old + 1, or now + 1) and whether this was a
@@ -286,40 +344,33 @@ export class LockManager {
       );
       const previous = old as LockItem | undefined;
       const token = (previous?.token ?? now) + 1;
-      this.onEvent({
-        type: 'granted',
-        lockId,
-        owner,
-        token,
-        takeover: previous?.owner !== undefined,
-      });
-      return { lockId, owner, token, expiresAt, leaseMs };
+      const takeover = previous?.owner !== undefined;
+      this.onEvent({ type: 'granted', lockId, owner, token, takeover });
+      return { grant: { lockId, owner, token, expiresAt, leaseMs } };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const holder = failedItem<LockItem>(err);
-      if (holder?.holders) {
+      const item = failedItem<LockItem & QueueState>(err) ?? { lockId };
+      if (item.holders) {
         throw new ValidationError(
           'permits',
-          `"${lockId}" is a semaphore of ${holder.permits} permits: acquire it with permits`,
+          `"${lockId}" is a semaphore of ${item.permits} permits: acquire it with permits`,
         );
       }
-      if (holder?.owner === undefined || holder.expiresAt === undefined) throw err;
-      if (holder.owner === owner && holder.token !== undefined) {
-        this.onEvent({ type: 'regranted', lockId, owner, token: holder.token });
+      if (item.owner === owner && item.token !== undefined && (item.expiresAt ?? 0) > now) {
+        this.onEvent({ type: 'regranted', lockId, owner, token: item.token });
         return {
-          lockId,
-          owner,
-          token: holder.token,
-          expiresAt: holder.expiresAt,
-          leaseMs: holder.leaseMs ?? holder.expiresAt - now,
+          grant: {
+            lockId,
+            owner,
+            token: item.token,
+            expiresAt: item.expiresAt ?? now,
+            leaseMs: item.leaseMs ?? (item.expiresAt ?? now) - now,
+          },
         };
       }
-      this.onEvent({ type: 'refused', lockId, owner, holder: holder.owner });
-      throw new LockHeld(lockId, {
-        owner: holder.owner,
-        expiresAt: holder.expiresAt,
-        retryAfterMs: Math.max(0, holder.expiresAt - now),
-      });
+      const refused = refusal(lockId, item, now, place?.ticket);
+      this.onEvent({ type: 'refused', lockId, owner, holder: refused.owner });
+      return { refused, item };
     }
   }
 
@@ -419,19 +470,23 @@ export class LockManager {
       parsePermits(options.permits);
       return this.semaphores.release(id, owner, token);
     }
+    const now = this.clock();
     try {
       await request(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { lockId: id },
-            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
+            // `freedAt` starts the window in which the next waiter alone may take the lock.
+            UpdateExpression:
+              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #freedAt = :now',
             ConditionExpression: '#owner = :owner AND #token = :token',
-            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeNames: { ...NAMES, '#freedAt': 'freedAt' },
             ExpressionAttributeValues: {
               ':owner': owner,
               ':token': token,
-              ':ttl': this.ttlAfter(this.clock()),
+              ':ttl': this.ttlAfter(now),
+              ':now': now,
             },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -465,10 +520,15 @@ export class LockManager {
             TableName: this.tableName,
             Key: { lockId: id },
             UpdateExpression:
-              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #token = #token + :one',
+              'REMOVE #owner, #expiresAt, #leaseMs, #data ' +
+              'SET #ttl = :ttl, #token = #token + :one, #freedAt = :now',
             ConditionExpression: 'attribute_exists(#owner)',
-            ExpressionAttributeNames: NAMES,
-            ExpressionAttributeValues: { ':ttl': this.ttlAfter(this.clock()), ':one': 1 },
+            ExpressionAttributeNames: { ...NAMES, '#freedAt': 'freedAt' },
+            ExpressionAttributeValues: {
+              ':ttl': this.ttlAfter(this.clock()),
+              ':one': 1,
+              ':now': this.clock(),
+            },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
@@ -498,13 +558,21 @@ export class LockManager {
         new GetCommand({ TableName: this.tableName, Key: { lockId: id }, ConsistentRead: true }),
       ),
     );
-    const item = Item as LockItem | undefined;
+    const item = Item as (LockItem & QueueState) | undefined;
     const now = this.clock();
     if (item?.holders) return semaphoreState(id, item, now);
     const held = item?.owner !== undefined && item.expiresAt !== undefined && item.expiresAt > now;
     if (!item) return { lockId: id, held: false };
-    if (!held)
-      return { lockId: id, held, ...(item.token === undefined ? {} : { token: item.token }) };
+    const waiting = (item.issued ?? 0) - (item.served ?? 0);
+    const queue = waiting > 0 ? { waiting } : {};
+    if (!held) {
+      return {
+        lockId: id,
+        held,
+        ...(item.token === undefined ? {} : { token: item.token }),
+        ...queue,
+      };
+    }
     return {
       lockId: id,
       held,
@@ -512,6 +580,7 @@ export class LockManager {
       token: item.token,
       expiresAt: item.expiresAt,
       ...(item.data === undefined ? {} : { data: JSON.parse(item.data) as LockData }),
+      ...queue,
     };
   }
 
@@ -546,10 +615,18 @@ export class LockManager {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { lockId },
-            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
+            UpdateExpression:
+              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #freedAt = :now',
             ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: namesOf('owner', 'expiresAt', 'leaseMs', 'data', 'ttl'),
-            ExpressionAttributeValues: { ':owner': owner, ':ttl': this.ttlAfter(this.clock()) },
+            ExpressionAttributeNames: {
+              ...namesOf('owner', 'expiresAt', 'leaseMs', 'data', 'ttl'),
+              '#freedAt': 'freedAt',
+            },
+            ExpressionAttributeValues: {
+              ':owner': owner,
+              ':ttl': this.ttlAfter(this.clock()),
+              ':now': this.clock(),
+            },
           }),
         ),
       );
@@ -568,3 +645,25 @@ export class LockManager {
 /** True when a refused lock write found a semaphore in which `owner` holds a permit. */
 const isPermitOf = (item: LockItem | undefined, owner: string): boolean =>
   item?.holders !== undefined && Object.hasOwn(item.holders, owner);
+
+/**
+ * The refusal an item shows: its holder and lease end, or, for a free lock that others wait for
+ * first, how many wait before `ticket` (or before a caller without one).
+ */
+function refusal(
+  lockId: string,
+  item: LockItem & QueueState,
+  now: number,
+  ticket?: number,
+): LockHeld {
+  if (item.owner !== undefined && item.expiresAt !== undefined && item.expiresAt > now) {
+    return new LockHeld(lockId, {
+      owner: item.owner,
+      expiresAt: item.expiresAt,
+      retryAfterMs: Math.max(0, item.expiresAt - now),
+    });
+  }
+  const last = ticket === undefined ? (item.issued ?? 0) : ticket - 1;
+  const waiting = Math.max(1, last - (item.served ?? 0));
+  return new LockHeld(lockId, { owner: '', expiresAt: now, retryAfterMs: 0, waiting });
+}

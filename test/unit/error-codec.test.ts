@@ -23,6 +23,7 @@ const LOCK_ID = 'orders/42 ключ';
 /** One instance of every lock outcome, with every field set. */
 const OUTCOMES: LockError[] = [
   new LockHeld(LOCK_ID, { owner: 'exec-1', expiresAt: 1_764_130_030_000, retryAfterMs: 12_345 }),
+  new LockHeld(LOCK_ID, { owner: '', expiresAt: 1_764_130_030_000, retryAfterMs: 0, waiting: 3 }),
   new LockLost(LOCK_ID),
   new LockLost(LOCK_ID, 'lease of "orders/42 ключ" ended before it could be renewed'),
   new ValidationError('leaseMs', 'leaseMs must be from 1000 to 43200000, got 10'),
@@ -127,11 +128,12 @@ describe('faults', () => {
 
 describe('the Lambda form', () => {
   it('keeps the class, name and fields in process, with the JSON body as the message', () => {
-    const thrown = toFunctionError(OUTCOMES[3] as ValidationError);
+    const invalid = OUTCOMES.find((err) => err instanceof ValidationError) as ValidationError;
+    const thrown = toFunctionError(invalid);
     expect(thrown).toBeInstanceOf(ValidationError);
     expect(thrown.name).toBe('ValidationError');
     expect(thrown.field).toBe('leaseMs');
-    expect(JSON.parse(thrown.message)).toEqual(OUTCOMES[3].toJSON());
+    expect(JSON.parse(thrown.message)).toEqual(invalid.toJSON());
   });
 });
 
