@@ -15,7 +15,7 @@ export interface PriceTable {
   apiGateway: { restRequestsPerMillion: number; httpRequestsPerMillion: number };
 }
 
-export const PRICES_FILE = new URL('./prices.json', import.meta.url);
+const PRICES_FILE = new URL('./prices.json', import.meta.url);
 
 /**
  * Reads and checks the price table.

@@ -10,7 +10,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../contract/http.js';
 
-/** What {@link createLockHttpApi} needs from the lock service. */
+/**
+ * What {@link createLockHttpApi} needs from the lock service (its props, resolved to values).
+ *
+ * @example
+ * const options: LockHttpApiOptions = { handler, stageName: 'prod', throttlingRateLimit: 100, throttlingBurstLimit: 200, integrationTimeout: Duration.seconds(29), logRetention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN };
+ */
 export interface LockHttpApiOptions {
   /** The API function (it reads payload format 2.0 events). */
   readonly handler: lambda.IFunction;

@@ -174,8 +174,8 @@ export interface LockServiceProps {
   /**
    * Which kind of API Gateway API fronts the API function: a REST API or an HTTP API (v2), with
    * the same routes, bodies, status codes and IAM authorization. The HTTP API costs less per
-   * request and adds less latency; the REST API traces the stage with X-Ray, validates bodies at
-   * the edge and carries any lock id (see docs/http-api-v2.md).
+   * request; the REST API traces the stage with X-Ray, checks bodies at the edge and carries any
+   * lock id (see docs/http-api-v2.md).
    *
    * @default LockApiType.REST
    */
@@ -204,8 +204,9 @@ export interface LockServiceProps {
 
   /**
    * Whether to create the role a REST API needs to write access and execution logs to
-   * CloudWatch, and set it on the account (an HTTP API needs none). The setting is per account and region: leave
-   * this on in one stack only, and turn it off where the account already has a role.
+   * CloudWatch, and set it on the account (an HTTP API needs none). The setting is per account
+   * and region: leave this on in one stack only, and turn it off where the account already has
+   * a role.
    *
    * @default true
    */
@@ -272,7 +273,6 @@ export class LockService extends Construct {
     this.encryptionKey = props.encryptionKey;
     this.serviceName = props.serviceName ?? 'fenced-lock';
     this.apiType = props.apiType ?? LockApiType.REST;
-
     this.metricsNamespace = props.metricsNamespace ?? 'FencedLock';
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -308,7 +308,9 @@ export class LockService extends Construct {
     this.apiFunction = this.createFunction('ApiFunction', {
       ...functionOptions,
       asset: 'api',
-      description: `Lock service: HTTP API handler (API Gateway ${this.apiType === LockApiType.HTTP ? 'HTTP API v2' : 'REST proxy'} events)`,
+      description: `Lock service: HTTP API handler (API Gateway ${
+        this.apiType === LockApiType.HTTP ? 'HTTP API v2' : 'REST proxy'
+      } events)`,
       timeout: API_GATEWAY_TIMEOUT,
       environment: { ...commonEnv, ...optionalEnv('MAX_HTTP_WAIT_MS', props.maxHttpWaitMs) },
     });
