@@ -13,7 +13,7 @@ export type SystemKey = (typeof SYSTEM_KEYS)[number];
 
 export const SYSTEM_LABELS: Record<SystemKey, string> = {
   library: 'ours: library',
-  http: 'ours: HTTP API',
+  http: 'ours: HTTP (REST API events)',
   'dynamodb-lock-client': 'dynamodb-lock-client 0.7.3 (FailOpen)',
   deliveryhero: '@deliveryhero/dynamodb-lock 2.0.0',
 };

@@ -8,9 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { startLocalServer } from '../local/server.js';
+import { costPerMillionCycles, loadPrices } from './cost-model.js';
+import { measureLambdaPaths } from './lambda-paths.js';
 import { measureLambdaWeight } from './lambda-weight.js';
 import {
   SYSTEM_KEYS,
+  SYSTEM_LABELS,
   type SystemKey,
   type SystemOptions,
   type LockSystem,
@@ -18,7 +21,14 @@ import {
   createBenchTables,
   createSystem,
 } from './lock-systems.js';
-import { type BenchResults, checkTargets, renderChart, renderReport } from './report.js';
+import {
+  type BenchResults,
+  checkTargets,
+  PEERS,
+  renderChart,
+  renderReport,
+  upgradeResults,
+} from './report.js';
 import { startCountingProxy } from './request-counting-proxy.js';
 import {
   type CycleSamples,
@@ -44,7 +54,10 @@ const SECTIONS = [
 
 const HELP = `npm run bench -- [options]
 
-  --duration S            seconds per system for each uncontended scenario (default 4)
+  --duration S            seconds per system for each uncontended scenario, per RTT (default 4)
+  --rtt-ms A,B            round trips (ms) added to every DynamoDB request by the counting proxy,
+                          standing in for the network; the uncontended scenarios run once at
+                          each, the other sections at the first (default 0,4)
   --contended-duration S  seconds per system for the contended scenario (default 6)
   --workers N             concurrent workers of the wide uncontended run (default 16)
   --contended-workers N   workers competing for one lock (default 8)
@@ -52,7 +65,8 @@ const HELP = `npm run bench -- [options]
   --hold-ms MS            how long a contended grant is held (default 5)
   --rounds N              rounds per scenario, the systems taking turns (default 2)
   --warmup S              seconds of warm-up per system (default 1)
-  --cost-cycles N         sequential cycles counted at the proxy, per case (default 50)
+  --cost-cycles N         sequential cycles counted at the proxy, per case, and timed through
+                          each Lambda path's handler (default 50)
   --load-runs N           fresh Node processes per bundle load time (default 7)
   --peer-poll-ms MS       @deliveryhero/dynamodb-lock re-check interval (default 50)
   --systems a,b           a subset of ${SYSTEM_KEYS.join(',')}
@@ -65,6 +79,7 @@ const HELP = `npm run bench -- [options]
 const { values: args } = parseArgs({
   options: {
     duration: { type: 'string', default: '4' },
+    'rtt-ms': { type: 'string', default: '0,4' },
     'contended-duration': { type: 'string', default: '6' },
     workers: { type: 'string', default: '16' },
     'contended-workers': { type: 'string', default: '8' },
@@ -108,6 +123,13 @@ const options = {
   loadRuns: Math.round(number('load-runs', 1)),
   peerPollMs: Math.round(number('peer-poll-ms', 1)),
 };
+const rttsMs = args['rtt-ms'].split(',').map((part) => {
+  const value = Number(part);
+  if (part.trim() === '' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`--rtt-ms must be numbers >= 0 separated by commas, got ${args['rtt-ms']}`);
+  }
+  return value;
+});
 const systems = args.systems.split(',').filter(Boolean) as SystemKey[];
 for (const key of systems) {
   if (!SYSTEM_KEYS.includes(key)) throw new Error(`--systems: unknown system ${key}`);
@@ -165,18 +187,20 @@ function newResults(): BenchResults {
       cpus: { count: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
       loadAverage: { start: loadavg()[0]!, end: Number.NaN },
       dynamodbLocal: dynamodbLocalVersion(),
-      options: { ...options, systems },
+      options: { ...options, rttsMs, systems },
       peerSettings:
         'dynamodb-lock-client: FailOpen, trustLocalTime, no heartbeat, retryCount 0 uncontended / 1e6 when waiting; ' +
         `@deliveryhero/dynamodb-lock: trustLocalTime, waitDurationInMs ${options.peerPollMs}, prolongLeaseEnabled false; ` +
         'peer-defaults rows: both without trustLocalTime (their defaults)',
     },
     unavailable: {},
-    uncontended: { single: {}, reacquire: {}, concurrent: {} },
+    uncontended: rttsMs.map((rttMs) => ({ rttMs, single: {}, reacquire: {}, concurrent: {} })),
     contended: {},
     takeover: {},
     takeoverPeerDefaults: {},
     cost: { newLock: {}, reacquire: {} },
+    lambdaPaths: {},
+    costPerMillion: [],
     lambda: [],
     targets: [],
   };
@@ -199,34 +223,31 @@ async function main(results: BenchResults) {
     endpoint = db.endpoint;
   }
   await createBenchTables(endpoint);
-  const proxy = await startCountingProxy(endpoint);
+  // Every system reaches DynamoDB through the proxy, which counts requests and adds the RTT.
+  const proxy = await startCountingProxy(endpoint, { rttMs: rttsMs[0] });
   cleanup.push(() => proxy.close());
 
+  // The in-process handlers write their structured logs and EMF metrics to stdout, as in Lambda.
+  const unmute = muteStdout();
+  cleanup.push(unmute);
   let httpUrl: string | undefined;
-  let httpCostUrl: string | undefined;
   if (systems.includes('http')) {
-    // The local server in this process (as `npm start` runs it), over the same handler code:
-    // one for the timed runs, one whose DynamoDB client goes through the counting proxy.
-    const unmute = muteStdout();
-    cleanup.push(unmute);
+    // The local server in this process (as `npm start` runs it), over the same handler code.
     try {
-      const [main, counted] = await Promise.all([
-        startLocalServer({ tableName: TABLES.http, dynamodbEndpoint: endpoint, port: 0 }),
-        startLocalServer({ tableName: TABLES.http, dynamodbEndpoint: proxy.endpoint, port: 0 }),
-      ]);
-      cleanup.push(
-        () => main.close(),
-        () => counted.close(),
-      );
-      httpUrl = main.url;
-      httpCostUrl = counted.url;
+      const server = await startLocalServer({
+        tableName: TABLES.http,
+        dynamodbEndpoint: proxy.endpoint,
+        port: 0,
+      });
+      cleanup.push(() => server.close());
+      httpUrl = server.url;
     } catch (err) {
       results.unavailable.http = err instanceof Error ? err.message : String(err);
     }
   }
 
   const base: SystemOptions = {
-    dynamodbEndpoint: endpoint,
+    dynamodbEndpoint: proxy.endpoint,
     ...(httpUrl ? { httpUrl } : {}),
     peerPollMs: options.peerPollMs,
   };
@@ -270,26 +291,31 @@ async function main(results: BenchResults) {
       ['reacquire', 1, true],
       ['concurrent', options.workers, false],
     ] as const;
-    for (const [name, workers, reuseLock] of scenarios) {
-      log(`uncontended ${name} (${workers} worker${workers > 1 ? 's' : ''}) ...`);
-      const rounds = new Map<SystemKey, CycleSamples[]>();
-      for (let round = 0; round < options.rounds; round++) {
-        // Alternate the order each round so drift on a shared machine falls on all alike.
-        const order = round % 2 === 0 ? liveKeys : [...liveKeys].reverse();
-        for (const key of order) {
-          const samples = await runCycles(live.get(key)!, {
-            workers,
-            durationMs: options.durationMs / options.rounds,
-            leaseMs: options.leaseMs,
-            reuseLock,
-            prefix: `${runId}-${name}-${round}-${key}`,
-          });
-          rounds.set(key, [...(rounds.get(key) ?? []), samples]);
+    for (const run of results.uncontended) {
+      proxy.setRttMs(run.rttMs);
+      for (const [name, workers, reuseLock] of scenarios) {
+        log(
+          `uncontended ${name} (${workers} worker${workers > 1 ? 's' : ''}), ${run.rttMs} ms RTT ...`,
+        );
+        const rounds = new Map<SystemKey, CycleSamples[]>();
+        for (let round = 0; round < options.rounds; round++) {
+          // Alternate the order each round so drift on a shared machine falls on all alike.
+          const order = round % 2 === 0 ? liveKeys : [...liveKeys].reverse();
+          for (const key of order) {
+            const samples = await runCycles(live.get(key)!, {
+              workers,
+              durationMs: options.durationMs / options.rounds,
+              leaseMs: options.leaseMs,
+              reuseLock,
+              prefix: `${runId}-${name}-${run.rttMs}-${round}-${key}`,
+            });
+            rounds.set(key, [...(rounds.get(key) ?? []), samples]);
+          }
         }
+        for (const [key, samples] of rounds) run[name][key] = summarizeCycles(samples);
       }
-      for (const [key, samples] of rounds)
-        results.uncontended[name][key] = summarizeCycles(samples);
     }
+    proxy.setRttMs(rttsMs[0]!);
   }
 
   if (!skip.has('contended')) {
@@ -314,12 +340,7 @@ async function main(results: BenchResults) {
   if (!skip.has('cost')) {
     log('cost (requests counted at the proxy) ...');
     for (const key of liveKeys) {
-      if (key === 'http' && !httpCostUrl) continue;
-      const system = createSystem(key, {
-        ...base,
-        dynamodbEndpoint: proxy.endpoint,
-        ...(key === 'http' && httpCostUrl ? { httpUrl: httpCostUrl } : {}),
-      });
+      const system = createSystem(key, base);
       try {
         for (const [name, reuseLock] of [
           ['newLock', false],
@@ -335,6 +356,22 @@ async function main(results: BenchResults) {
       } finally {
         await system.close();
       }
+    }
+    // Billed Lambda time includes the handler's DynamoDB round trips: time it at the largest RTT.
+    const rttMs = Math.max(...rttsMs);
+    log(`Lambda paths (handler time in this process, ${rttMs} ms RTT to DynamoDB) ...`);
+    proxy.setRttMs(rttMs);
+    try {
+      results.lambdaPaths = await measureLambdaPaths({
+        tableName: TABLES.http,
+        proxy,
+        rttMs,
+        cycles: options.costCycles,
+        leaseMs: options.leaseMs,
+        prefix: `${runId}-paths`,
+      });
+    } finally {
+      proxy.setRttMs(rttsMs[0]!);
     }
   }
 
@@ -373,6 +410,15 @@ async function main(results: BenchResults) {
 
 /** Writes the JSON (unless re-rendering), the markdown and the chart, and prints the table. */
 function report(results: BenchResults, writeJson: boolean): void {
+  results.prices = loadPrices();
+  results.costPerMillion = costPerMillionCycles(
+    [
+      { key: 'library', label: 'ours: library (DynamoDB)', cost: results.cost.newLock.library },
+      ...PEERS.map((key) => ({ key, label: SYSTEM_LABELS[key], cost: results.cost.newLock[key] })),
+    ],
+    results.lambdaPaths,
+    results.prices,
+  );
   results.targets = checkTargets(results);
   mkdirSync(args.out, { recursive: true });
   if (writeJson) {
@@ -391,7 +437,7 @@ function report(results: BenchResults, writeJson: boolean): void {
 }
 
 if (args.render) {
-  report(JSON.parse(readFileSync(args.render, 'utf8')) as BenchResults, false);
+  report(upgradeResults(JSON.parse(readFileSync(args.render, 'utf8')) as BenchResults), false);
 } else {
   const results = newResults();
   try {

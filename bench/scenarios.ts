@@ -365,7 +365,8 @@ export interface CostResult {
   cycles: number;
   acquire: { reads: number; writes: number };
   release: { reads: number; writes: number };
-  perCycle: { reads: number; writes: number; total: number };
+  /** `readUnits`: the on-demand read request units of the reads (see `RequestCounts`). */
+  perCycle: { reads: number; writes: number; total: number; readUnits: number };
   byOperation: Record<string, number>;
 }
 
@@ -381,7 +382,7 @@ export async function measureCost(
   proxy: { counts(): RequestCounts; reset(): void },
   options: { cycles: number; reuseLock: boolean; leaseMs: number; prefix: string },
 ): Promise<CostResult> {
-  const totals = { ar: 0, aw: 0, rr: 0, rw: 0 };
+  const totals = { ar: 0, aw: 0, rr: 0, rw: 0, units: 0 };
   const byOperation: Record<string, number> = {};
   const add = (counts: RequestCounts) => {
     for (const [op, n] of Object.entries(counts.byOperation))
@@ -406,6 +407,7 @@ export async function measureCost(
     totals.aw += acquired.writes;
     totals.rr += released.reads;
     totals.rw += released.writes;
+    totals.units += acquired.readUnits + released.readUnits;
   }
   const per = (x: number) => x / options.cycles;
   return {
@@ -416,6 +418,7 @@ export async function measureCost(
       reads: per(totals.ar + totals.rr),
       writes: per(totals.aw + totals.rw),
       total: per(totals.ar + totals.aw + totals.rr + totals.rw),
+      readUnits: per(totals.units),
     },
     byOperation,
   };

@@ -1,5 +1,6 @@
 import { App, type AppProps, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { LockApiType } from '../lib/cdk/api-type.js';
 import { LockServiceStack } from '../lib/cdk/lock-service-stack.js';
 
 /**
@@ -11,6 +12,16 @@ import { LockServiceStack } from '../lib/cdk/lock-service-stack.js';
  * createLockServiceApp({ context: { [REMOVAL_POLICY_CONTEXT]: 'destroy' } });
  */
 export const REMOVAL_POLICY_CONTEXT = 'lockService:removalPolicy';
+
+/**
+ * Context key choosing the API in front of the handler: `rest` (the default) or `http` (an API
+ * Gateway HTTP API, see `LockApiType`).
+ *
+ * @example
+ * // npx cdk synth -c lockService:apiType=http
+ * createLockServiceApp({ context: { [API_TYPE_CONTEXT]: 'http' } });
+ */
+export const API_TYPE_CONTEXT = 'lockService:apiType';
 
 /**
  * The deployable app and its stack, as `bin/lock-service.ts` and the tests build them.
@@ -38,6 +49,7 @@ export function createLockServiceApp(props: AppProps = {}): LockServiceApp {
   const stack = new LockServiceStack(app, 'LockService', {
     lockService: {
       removalPolicy: removalPolicyFrom(app.node.tryGetContext(REMOVAL_POLICY_CONTEXT)),
+      apiType: apiTypeFrom(app.node.tryGetContext(API_TYPE_CONTEXT)),
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -49,5 +61,14 @@ function removalPolicyFrom(value: unknown): RemovalPolicy {
   if (value === 'destroy') return RemovalPolicy.DESTROY;
   throw new Error(
     `context ${REMOVAL_POLICY_CONTEXT} must be "retain" or "destroy", got ${String(value)}`,
+  );
+}
+
+function apiTypeFrom(value: unknown): LockApiType {
+  if (value === undefined) return LockApiType.REST;
+  const known = Object.values(LockApiType) as unknown[];
+  if (known.includes(value)) return value as LockApiType;
+  throw new Error(
+    `context ${API_TYPE_CONTEXT} must be ${known.join(' or ')}, got ${String(value)}`,
   );
 }

@@ -1,15 +1,17 @@
-// Local adapter: plain HTTP -> API Gateway REST proxy event (v1) -> the very same handler code.
+// Local adapter: plain HTTP -> API Gateway proxy event (REST v1, or HTTP API v2 with
+// `api: 'http'`) -> the very same handler code.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult } from 'aws-lambda';
 import { ValidationError } from '../lib/core/index.js';
 import { createApiHandler, type ApiHandler } from '../lambdas/http/api.js';
 import { lambdaContext } from './lambda-context.js';
 import { errorResponse } from '../lambdas/http/http-errors.js';
-import { API_GATEWAY_TIMEOUT_MS, matchPath } from '../lib/contract/http.js';
+import { API_GATEWAY_TIMEOUT_MS, type ApiKind } from '../lib/contract/http.js';
 import { readConfig } from '../lambdas/service/config.js';
 import { LockUseCase } from '../lambdas/service/lock-use-case.js';
+import { toApiEvent } from './api-events.js';
 
 export interface LocalServerOptions {
   /** The locks table, which must exist (see `createLockTable`). */
@@ -20,12 +22,21 @@ export interface LocalServerOptions {
   port?: number;
   /** @default 127.0.0.1 (this machine only) */
   host?: string;
+  /**
+   * Which API Gateway API to stand in for: `rest` sends the handler REST API (v1) proxy events,
+   * `http` sends HTTP API (payload format 2.0) events, decoded as API Gateway decodes them.
+   *
+   * @default 'rest' (the `LockService` default)
+   */
+  api?: ApiKind;
 }
 
 export interface LocalServer {
   /** Base URL, e.g. `http://127.0.0.1:3000`. */
   url: string;
   port: number;
+  /** The API kind whose events it builds. */
+  api: ApiKind;
   /** Stops accepting requests, drops open connections and the DynamoDB client. */
   close(): Promise<void>;
 }
@@ -60,92 +71,6 @@ function readBody(
   });
 }
 
-/** Header names keep the client's spelling, as API Gateway passes them. */
-function headersOf(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const [name, value] = [req.rawHeaders[i], req.rawHeaders[i + 1]];
-    headers[name] = value;
-    (multiValueHeaders[name] ??= []).push(value);
-  }
-  return { headers, multiValueHeaders };
-}
-
-function queryOf(query: string) {
-  if (query === '') return { queryStringParameters: null, multiValueQueryStringParameters: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [name, value] of new URLSearchParams(query)) {
-    single[name] = value;
-    (multi[name] ??= []).push(value);
-  }
-  return { queryStringParameters: single, multiValueQueryStringParameters: multi };
-}
-
-/** Builds the event API Gateway would send for this request to a Lambda proxy integration. */
-function toProxyEvent(
-  req: IncomingMessage,
-  body: string | null,
-  requestId: string,
-): APIGatewayProxyEvent {
-  const rawUrl = req.url ?? '/';
-  const queryAt = rawUrl.indexOf('?');
-  // The raw path, still percent-encoded: API Gateway hands path parameters over undecoded.
-  const path = queryAt === -1 ? rawUrl : rawUrl.slice(0, queryAt);
-  const query = queryAt === -1 ? '' : rawUrl.slice(queryAt + 1);
-  const matched = matchPath(path);
-  const resource = matched?.resource ?? '/{proxy+}';
-  const pathParameters = matched
-    ? { lockId: matched.rawLockId }
-    : { proxy: path.replace(/^\//, '') };
-  const { headers, multiValueHeaders } = headersOf(req);
-  const httpMethod = req.method ?? 'GET';
-  const now = Date.now();
-  return {
-    resource,
-    path,
-    httpMethod,
-    headers,
-    multiValueHeaders,
-    ...queryOf(query),
-    pathParameters,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: undefined,
-      protocol: `HTTP/${req.httpVersion}`,
-      httpMethod,
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-        user: null,
-        userAgent: req.headers['user-agent'] ?? null,
-        userArn: null,
-      },
-      path: `/local${path}`,
-      stage: 'local',
-      requestId,
-      requestTimeEpoch: now,
-      resourceId: 'local',
-      resourcePath: resource,
-    },
-  };
-}
-
 function send(res: ServerResponse, result: APIGatewayProxyResult): void {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
@@ -158,7 +83,7 @@ function send(res: ServerResponse, result: APIGatewayProxyResult): void {
   res.end(body);
 }
 
-async function serve(handler: ApiHandler, req: IncomingMessage, res: ServerResponse) {
+async function serve(handler: ApiHandler, api: ApiKind, req: IncomingMessage, res: ServerResponse) {
   const requestId = randomUUID();
   const { body, tooLarge } = await readBody(req);
   if (tooLarge !== false) {
@@ -169,18 +94,22 @@ async function serve(handler: ApiHandler, req: IncomingMessage, res: ServerRespo
     send(res, errorResponse(error, requestId));
     return;
   }
-  send(
-    res,
-    await handler(
-      toProxyEvent(req, body, requestId),
-      lambdaContext(FUNCTION_NAME, API_GATEWAY_TIMEOUT_MS, requestId),
-    ),
-  );
+  const event = toApiEvent(api, {
+    method: req.method ?? 'GET',
+    url: req.url ?? '/',
+    rawHeaders: req.rawHeaders,
+    body,
+    requestId,
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    httpVersion: req.httpVersion,
+  });
+  send(res, await handler(event, lambdaContext(FUNCTION_NAME, API_GATEWAY_TIMEOUT_MS, requestId)));
 }
 
 /**
  * Serves the lock API over plain HTTP by turning each request into an API Gateway proxy event
- * for the same handler code the Lambda runs, and its result back into an HTTP response.
+ * (REST API or HTTP API, see `api`) for the same handler code the Lambda runs, and its result
+ * back into an HTTP response.
  * Settings other than the table and endpoint come from the environment as in Lambda
  * (`DEFAULT_LEASE_MS`, `MAX_HTTP_WAIT_MS`, `POWERTOOLS_LOG_LEVEL`, ...).
  *
@@ -197,8 +126,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   });
   const service = new LockUseCase(config);
   const handler = createApiHandler(service);
+  const api = options.api ?? 'rest';
   const server = createServer((req, res) => {
-    serve(handler, req, res).catch((err: unknown) => {
+    serve(handler, api, req, res).catch((err: unknown) => {
       // Only a broken connection or a bug in this adapter gets here; the handler maps its own.
       service.logger.error('local server fault', err instanceof Error ? err : String(err));
       if (!res.headersSent) send(res, errorResponse(err, 'local'));
@@ -218,6 +148,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    api,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

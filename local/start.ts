@@ -1,5 +1,6 @@
 // `npm start`: DynamoDB Local (or an existing endpoint) + the locks table + the HTTP API on localhost.
 import { parseArgs } from 'node:util';
+import { API_KINDS, type ApiKind } from '../lib/contract/http.js';
 import { createLockTable } from '../lib/core/index.js';
 import { readConfig } from '../lambdas/service/config.js';
 import { type DynamoDbLocal, localDynamoClient, startDynamoDbLocal } from './dynamodb-local.js';
@@ -15,6 +16,8 @@ Options (environment variable in brackets):
   --db-path DIR             persist DynamoDB Local's data in DIR [LOCK_DB_PATH]
   --dynamodb-endpoint URL   use this DynamoDB instead of starting one [DYNAMODB_ENDPOINT]
   --table NAME              the locks table, created if missing [LOCK_TABLE_NAME] (default locks)
+  --api rest|http           the API Gateway API to stand in for: REST API (v1) or HTTP API (v2)
+                            events to the same handler [LOCK_API] (default rest)
   --help                    show this text
 `;
 
@@ -29,7 +32,13 @@ interface Settings {
   dbPath?: string;
   endpoint?: string;
   tableName: string;
+  api: ApiKind;
 }
+
+const API_NAMES: Record<ApiKind, string> = {
+  rest: 'REST API (v1 proxy events)',
+  http: 'HTTP API (v2 events)',
+};
 
 function settings(argv: string[], env: NodeJS.ProcessEnv): Settings | undefined {
   const { values } = parseArgs({
@@ -40,6 +49,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings | undefined 
       'db-path': { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
       table: { type: 'string' },
+      api: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -57,6 +67,10 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings | undefined 
       '--db-path/LOCK_DB_PATH applies only to the DynamoDB Local this starts; drop it or the endpoint',
     );
   }
+  const api = values.api ?? (env.LOCK_API || 'rest');
+  if (!(API_KINDS as readonly string[]).includes(api)) {
+    throw new Error(`--api/LOCK_API must be one of ${API_KINDS.join(', ')}, got "${api}"`);
+  }
   const tableName = values.table ?? (env.LOCK_TABLE_NAME || 'locks');
   // Checked before DynamoDB Local starts, with the rule the handlers apply.
   readConfig({ LOCK_TABLE_NAME: tableName });
@@ -64,6 +78,7 @@ function settings(argv: string[], env: NodeJS.ProcessEnv): Settings | undefined 
     port,
     host: values.host ?? (env.HOST || '127.0.0.1'),
     tableName,
+    api: api as ApiKind,
     ...(endpoint ? { endpoint } : {}),
     ...(dbPath ? { dbPath } : {}),
   };
@@ -108,6 +123,7 @@ async function main(): Promise<void> {
       dynamodbEndpoint: endpoint,
       port: settings.port,
       host: settings.host,
+      api: settings.api,
     });
     const shown = settings.host === '127.0.0.1' ? `http://localhost:${server.port}` : server.url;
     const storage = db
@@ -115,7 +131,7 @@ async function main(): Promise<void> {
       : `DynamoDB at ${endpoint}`;
     process.stdout.write(
       [
-        `Lock API listening on ${shown}`,
+        `Lock API listening on ${shown} (as an API Gateway ${API_NAMES[settings.api]})`,
         `Table "${settings.tableName}" on ${storage}`,
         '',
         'Try:',

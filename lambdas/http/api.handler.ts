@@ -4,5 +4,5 @@ import { readConfig } from '../service/config.js';
 import { LockUseCase } from '../service/lock-use-case.js';
 import { createApiHandler } from './api.js';
 
-/** The API Gateway REST (proxy, v1 event) handler for every route of the lock API. */
+/** The API Gateway proxy handler (REST API v1 or HTTP API v2 events) for every route of the lock API. */
 export const handler = createApiHandler(new LockUseCase(readConfig(process.env)));

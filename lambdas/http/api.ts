@@ -1,19 +1,21 @@
-// Primary adapter: API Gateway REST proxy event -> LockUseCase (core LockManager) -> HTTP response.
+// Primary adapter: API Gateway proxy event (REST v1 or HTTP API v2) -> LockUseCase (core
+// LockManager) -> HTTP response.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { LockUseCase } from '../service/lock-use-case.js';
+import { type ApiEvent, toApiRequest } from './events.js';
 import { errorResponse, isClientError, ok } from './http-errors.js';
 import { parseHttpRequest } from './requests.js';
 import { route } from './routes.js';
 
-/** The REST proxy handler's signature. */
-export type ApiHandler = (
-  event: APIGatewayProxyEvent,
-  context: Context,
-) => Promise<APIGatewayProxyResult>;
+/**
+ * The proxy handler's signature. Both API kinds take the same `{ statusCode, headers, body }`
+ * result (payload format 2.0 reads it as a structured response).
+ */
+export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /**
  * Builds the HTTP API handler over a service; `api.handler.ts` builds the deployed one from the
@@ -23,10 +25,11 @@ export type ApiHandler = (
  * const handler = createApiHandler(new LockUseCase(readConfig(process.env)));
  */
 export function createApiHandler(service: LockUseCase): ApiHandler {
-  const handle = async (event: APIGatewayProxyEvent, context: Context) => {
+  const handle = async (event: ApiEvent, context: Context) => {
+    const http = toApiRequest(event);
     try {
-      const { action, rawLockId } = route(event);
-      const request = parseHttpRequest(action, rawLockId, event, service.config.maxHttpWaitMs);
+      const { action, lockId } = route(http);
+      const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
       return ok(await service.execute(request));
     } catch (err) {
       if (!isClientError(err)) service.recordFault(err);
@@ -35,7 +38,7 @@ export function createApiHandler(service: LockUseCase): ApiHandler {
           error: (err as Error).name,
           reason: (err as Error).message,
         });
-      return errorResponse(err, event.requestContext?.requestId ?? context.awsRequestId);
+      return errorResponse(err, http.requestId ?? context.awsRequestId);
     }
   };
 

@@ -1,28 +1,30 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { isResource, matchPath, ROUTES } from '../../lib/contract/http.js';
+import { matchPath, ROUTES } from '../../lib/contract/http.js';
 import type { OperationName } from '../../lib/contract/operations.js';
+import type { ApiRequest } from './events.js';
 import { MethodNotAllowed, NotFound } from './http-errors.js';
 
 /**
- * Finds the operation for a proxy event, or throws {@link NotFound} / {@link MethodNotAllowed}:
- * by `resource` when API Gateway routed it to one of the contract's routes, else by the raw path
- * (a catch-all `/{proxy+}` integration).
+ * Finds the operation for a request, or throws {@link NotFound} / {@link MethodNotAllowed}: by
+ * the route API Gateway matched when it matched one of the contract's, else by the path (a
+ * catch-all `/{proxy+}` or `$default` route). The lock id segment is returned as the request
+ * spells it (see `ApiRequest.pathDecoded`).
  *
  * @example
- * const { action, rawLockId } = route(event); // POST /locks/a/acquire -> 'acquire', 'a'
+ * const { action, lockId } = route(toApiRequest(event)); // POST /locks/a/acquire -> 'acquire', 'a'
  */
-export function route(
-  event: Pick<APIGatewayProxyEvent, 'resource' | 'path' | 'pathParameters' | 'httpMethod'>,
-): { action: OperationName; rawLockId: string } {
-  const matched =
-    isResource(event.resource) && event.pathParameters?.lockId !== undefined
-      ? { resource: event.resource, rawLockId: event.pathParameters.lockId }
-      : matchPath(event.path ?? '');
-  if (!matched) throw new NotFound(event.path ?? '/');
+export function route(request: Pick<ApiRequest, 'method' | 'path' | 'route'>): {
+  action: OperationName;
+  lockId: string;
+} {
+  const matched = request.route ?? toRoute(matchPath(request.path));
+  if (!matched) throw new NotFound(request.path || '/');
   const methods = ROUTES[matched.resource];
-  const method = (event.httpMethod ?? '').toUpperCase();
+  const method = request.method.toUpperCase();
   if (!Object.hasOwn(methods, method)) {
     throw new MethodNotAllowed(method, Object.keys(methods));
   }
-  return { action: methods[method], rawLockId: matched.rawLockId };
+  return { action: methods[method], lockId: matched.lockId };
 }
+
+const toRoute = (match: ReturnType<typeof matchPath>) =>
+  match && { resource: match.resource, lockId: match.rawLockId };

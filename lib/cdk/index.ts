@@ -1,6 +1,7 @@
 // `fenced-lock/cdk`: the constructs. Kept apart from the library entry so that a Lambda using
 // the client never loads aws-cdk-lib.
 export { LockService, LockOperation, type LockServiceProps } from './lock-service.js';
+export { LockApiType } from './api-type.js';
 export { LockedSection, type LockedSectionProps } from './locked-section.js';
 export { LockServiceStack, type LockServiceStackProps } from './lock-service-stack.js';
 export { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';

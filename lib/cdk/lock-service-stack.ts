@@ -31,8 +31,7 @@ export class LockServiceStack extends Stack {
 
   constructor(scope: Construct, id: string, props: LockServiceStackProps = {}) {
     super(scope, id, {
-      description:
-        'Fenced lock service: DynamoDB lock table, Lambda handlers, IAM-authorized REST API',
+      description: 'Fenced lock service: DynamoDB lock table, Lambda handlers, IAM-authorized API',
       ...props,
     });
     this.lockService = new LockService(this, 'LockService', props.lockService);

@@ -1,5 +1,6 @@
 import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +8,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { LockApiType } from './api-type.js';
+import { createLockHttpApi } from './http-api.js';
 import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
@@ -21,6 +24,9 @@ import { parseInteger } from '../core/validation.js';
  * function never needs more and an HTTP `waitMs` must stay well below it.
  */
 const API_GATEWAY_TIMEOUT = Duration.millis(API_GATEWAY_TIMEOUT_MS);
+
+/** Stage defaults shared by both API kinds. */
+const API_STAGE_DEFAULTS = { stageName: 'prod', rateLimit: 100, burstLimit: 200 } as const;
 
 /**
  * An operation of the lock API, for narrowing {@link LockService.grantInvokeApi}.
@@ -166,6 +172,16 @@ export interface LockServiceProps {
   readonly logRetention?: logs.RetentionDays;
 
   /**
+   * Which kind of API Gateway API fronts the API function: a REST API or an HTTP API (v2), with
+   * the same routes, bodies, status codes and IAM authorization. The HTTP API costs less per
+   * request; the REST API traces the stage with X-Ray, checks bodies at the edge and carries any
+   * lock id (see docs/http-api-v2.md).
+   *
+   * @default LockApiType.REST
+   */
+  readonly apiType?: LockApiType;
+
+  /**
    * Name of the API stage (the last segment of the base URL).
    *
    * @default 'prod'
@@ -187,9 +203,10 @@ export interface LockServiceProps {
   readonly throttlingBurstLimit?: number;
 
   /**
-   * Whether to create the role API Gateway needs to write access and execution logs to
-   * CloudWatch, and set it on the account. The setting is per account and region: leave
-   * this on in one stack only, and turn it off where the account already has a role.
+   * Whether to create the role a REST API needs to write access and execution logs to
+   * CloudWatch, and set it on the account (an HTTP API needs none). The setting is per account
+   * and region: leave this on in one stack only, and turn it off where the account already has
+   * a role.
    *
    * @default true
    */
@@ -198,8 +215,8 @@ export interface LockServiceProps {
 
 /**
  * The lock service: a DynamoDB lock table, the Lambda handlers over the lock core, and a REST
- * API with IAM (SigV4) authorization on every method, with alarms for handler errors, API 5XX
- * and DynamoDB throttles and system errors.
+ * API (or, with `apiType: LockApiType.HTTP`, an HTTP API) with IAM (SigV4) authorization on
+ * every route, with alarms for handler errors, API 5XX and DynamoDB throttles and system errors.
  *
  * Two ways in:
  * - the HTTP API (`url`): `POST /locks/{lockId}/acquire|renew|release`, `GET /locks/{lockId}`,
@@ -222,8 +239,14 @@ export class LockService extends Construct {
   public readonly apiFunction: lambda.Function;
   /** The function for direct invocation (`{ action, lockId, ... }`) by Step Functions and Lambdas. */
   public readonly directFunction: lambda.Function;
-  /** The REST API. */
-  public readonly api: apigateway.RestApi;
+  /** Which kind of API Gateway API fronts `apiFunction`. */
+  public readonly apiType: LockApiType;
+  /**
+   * The API in front of `apiFunction`: an `apigateway.RestApi` when `apiType` is REST (the
+   * default), an `apigatewayv2.HttpApi` when it is HTTP. `url`, {@link grantInvokeApi} and the
+   * API 5XX alarm work for either; narrow with `instanceof` for kind-specific settings.
+   */
+  public readonly api: apigateway.RestApi | apigwv2.HttpApi;
   /** Base URL of the API stage, ending in `/` (e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/`). */
   public readonly url: string;
   /**
@@ -238,6 +261,8 @@ export class LockService extends Construct {
   public readonly metricsNamespace: string;
 
   private readonly encryptionKey?: kms.IKey;
+  /** The stage the API is served on (its name, a token for the REST API, scopes grants). */
+  private readonly apiStage: { readonly stageName: string };
 
   constructor(scope: Construct, id: string, props: LockServiceProps = {}) {
     super(scope, id);
@@ -247,6 +272,7 @@ export class LockService extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.encryptionKey = props.encryptionKey;
     this.serviceName = props.serviceName ?? 'fenced-lock';
+    this.apiType = props.apiType ?? LockApiType.REST;
     this.metricsNamespace = props.metricsNamespace ?? 'FencedLock';
 
     this.table = new dynamodb.Table(this, 'Table', {
@@ -280,7 +306,9 @@ export class LockService extends Construct {
     this.apiFunction = this.createFunction('ApiFunction', {
       ...functionOptions,
       asset: 'api',
-      description: 'Lock service: HTTP API handler (API Gateway REST proxy events)',
+      description: `Lock service: HTTP API handler (API Gateway ${
+        this.apiType === LockApiType.HTTP ? 'HTTP API v2' : 'REST proxy'
+      } events)`,
       timeout: API_GATEWAY_TIMEOUT,
       environment: { ...commonEnv, ...optionalEnv('MAX_HTTP_WAIT_MS', props.maxHttpWaitMs) },
     });
@@ -292,8 +320,26 @@ export class LockService extends Construct {
       environment: commonEnv,
     });
 
-    this.api = this.createApi(props, logRetention, removalPolicy);
-    this.url = this.api.url;
+    if (this.apiType === LockApiType.HTTP) {
+      const { api, stage } = createLockHttpApi(this, {
+        handler: this.apiFunction,
+        stageName: props.stageName ?? API_STAGE_DEFAULTS.stageName,
+        throttlingRateLimit: props.throttlingRateLimit ?? API_STAGE_DEFAULTS.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? API_STAGE_DEFAULTS.burstLimit,
+        integrationTimeout: API_GATEWAY_TIMEOUT,
+        logRetention,
+        removalPolicy,
+      });
+      this.api = api;
+      this.apiStage = stage;
+      // The stage's URL has no trailing slash; the REST API's (and this property's) has.
+      this.url = `${stage.url}/`;
+    } else {
+      const api = this.createApi(props, logRetention, removalPolicy);
+      this.api = api;
+      this.apiStage = api.deploymentStage;
+      this.url = api.url;
+    }
     this.alarms = this.createAlarms();
     this.acknowledgeNagFindings();
   }
@@ -313,11 +359,7 @@ export class LockService extends Construct {
     const chosen = operations.length > 0 ? operations : Object.values(LockOperation);
     const resourceArns = [...new Set(chosen)].map((operation) => {
       const { method } = OPERATIONS[operation];
-      return this.api.arnForExecuteApi(
-        method,
-        arnPathOf(operation),
-        this.api.deploymentStage.stageName,
-      );
+      return this.api.arnForExecuteApi(method, arnPathOf(operation), this.apiStage.stageName);
     });
     return iam.Grant.addToPrincipal({
       grantee,
@@ -484,9 +526,9 @@ export class LockService extends Construct {
       cloudWatchRole,
       cloudWatchRoleRemovalPolicy: cloudWatchRole ? removalPolicy : undefined,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
-        throttlingRateLimit: props.throttlingRateLimit ?? 100,
-        throttlingBurstLimit: props.throttlingBurstLimit ?? 200,
+        stageName: props.stageName ?? API_STAGE_DEFAULTS.stageName,
+        throttlingRateLimit: props.throttlingRateLimit ?? API_STAGE_DEFAULTS.rateLimit,
+        throttlingBurstLimit: props.throttlingBurstLimit ?? API_STAGE_DEFAULTS.burstLimit,
         tracingEnabled: true,
         // Execution logs for errors only: INFO would log every request twice (access logs too).
         loggingLevel: apigateway.MethodLoggingLevel.ERROR,
@@ -621,6 +663,9 @@ export class LockService extends Construct {
    * cdk-nag they change nothing.
    */
   private acknowledgeNagFindings(): void {
+    // The rest concern REST API resources only (an HTTP API stage has no WAF association, no
+    // Cognito methods and needs no account role).
+    if (!(this.api instanceof apigateway.RestApi)) return;
     const cloudWatchRole = this.api.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {
       Validations.of(cloudWatchRole).acknowledge({

@@ -10,6 +10,15 @@ export const MAX_HTTP_WAIT_MS_DEFAULT = 25_000;
 /** The HTTP wait cap can never reach the integration timeout: the answer needs time too. */
 export const MAX_HTTP_WAIT_CEILING_MS = API_GATEWAY_TIMEOUT_MS - 1_000;
 
+/**
+ * The API Gateway API kinds that can front the handler: `rest` (REST API, proxy events v1) and
+ * `http` (HTTP API, payload format 2.0). Same routes, bodies and status codes on both.
+ *
+ * @example API_KINDS.includes('http') // true
+ */
+export const API_KINDS = ['rest', 'http'] as const;
+export type ApiKind = (typeof API_KINDS)[number];
+
 /** Largest body accepted: ample for a 4 KB `data` object even when fully `\u`-escaped. */
 export const MAX_BODY_BYTES = 16 * 1024;
 

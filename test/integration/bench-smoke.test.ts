@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LAMBDA_PATHS } from '../../bench/lambda-paths.js';
 import { SYSTEM_KEYS } from '../../bench/lock-systems.js';
 import type { BenchResults } from '../../bench/report.js';
 import { endpoint } from '../support/dynamodb.js';
@@ -20,6 +21,8 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
       out,
       '--duration',
       '0.4',
+      '--rtt-ms',
+      '0,2',
       '--contended-duration',
       '0.6',
       '--rounds',
@@ -46,8 +49,13 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
 
     expect(results.unavailable).toEqual({});
+    expect(results.uncontended.map((run) => run.rttMs)).toEqual([0, 2]);
     for (const key of SYSTEM_KEYS) {
-      for (const scenario of Object.values(results.uncontended)) {
+      for (const scenario of results.uncontended.flatMap((u) => [
+        u.single,
+        u.reacquire,
+        u.concurrent,
+      ])) {
         const r = scenario[key]!;
         expect(r.errors).toBe(0);
         expect(r.cycles).toBeGreaterThan(0);
@@ -83,6 +91,27 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
       acquire: { reads: 1, writes: 1 },
       release: { reads: 0, writes: 1 },
     });
+
+    // Each Lambda path: timed handler calls, one write per invocation, no reads.
+    for (const path of LAMBDA_PATHS) {
+      expect(results.lambdaPaths[path]).toMatchObject({
+        cycles: 5,
+        rttMs: 2,
+        errors: 0,
+        perCycle: { invocations: 2, writes: 2, reads: 0, readUnits: 0 },
+      });
+      expect(results.lambdaPaths[path]!.acquire.p50).toBeGreaterThan(0);
+    }
+    // A million cycles cost most behind a REST API and least on DynamoDB directly.
+    const total = (key: string) => results.costPerMillion.find((l) => l.key === key)!.total;
+    expect(results.costPerMillion).toHaveLength(6);
+    expect(total('library')).toBeLessThan(total('direct'));
+    expect(total('direct')).toBeLessThan(total('http'));
+    expect(total('http')).toBeLessThan(total('rest'));
+    for (const peer of ['dynamodb-lock-client', 'deliveryhero']) {
+      expect(total('library')).toBeLessThan(total(peer));
+    }
+    expect(run.stdout).toContain('HTTP API + Lambda');
 
     expect(results.lambda).toHaveLength(4);
     for (const weight of results.lambda) {

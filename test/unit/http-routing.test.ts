@@ -3,14 +3,13 @@ import { OPERATION_NAMES, OPERATIONS } from '../../lib/contract/operations.js';
 import { ValidationError } from '../../lib/core/errors.js';
 import { MethodNotAllowed, NotFound } from '../../lambdas/http/http-errors.js';
 import { decodeLockId, parseHttpRequest, readJsonBody } from '../../lambdas/http/requests.js';
+import { type ApiEvent, toApiRequest } from '../../lambdas/http/events.js';
 import { route } from '../../lambdas/http/routes.js';
 
-const event = (httpMethod: string, path: string, resource = '/{proxy+}') => ({
-  httpMethod,
-  path,
-  resource,
-  pathParameters: null,
-});
+/** A REST API (v1) proxy event, as much of one as routing reads. */
+const restEvent = (fields: Record<string, unknown>) => toApiRequest(fields as unknown as ApiEvent);
+const event = (httpMethod: string, path: string, resource = '/{proxy+}') =>
+  restEvent({ httpMethod, path, resource, pathParameters: null });
 
 describe('routes', () => {
   it('has one route per operation of the contract, each operation reachable once', () => {
@@ -25,19 +24,21 @@ describe('routes', () => {
         const path = pathFor(operation, lockId);
         const found = route(event(OPERATIONS[operation].method, path));
         expect(found.action).toBe(operation);
-        expect(decodeLockId(found.rawLockId)).toBe(lockId);
+        expect(decodeLockId(found.lockId)).toBe(lockId);
       }
     },
   );
 
   it('prefers the resource API Gateway matched, with its path parameter', () => {
-    const found = route({
-      httpMethod: 'POST',
-      path: '/prod/locks/x/renew',
-      resource: '/locks/{lockId}/renew',
-      pathParameters: { lockId: 'x%2Fy' },
-    });
-    expect(found).toEqual({ action: 'renew', rawLockId: 'x%2Fy' });
+    const found = route(
+      restEvent({
+        httpMethod: 'POST',
+        path: '/prod/locks/x/renew',
+        resource: '/locks/{lockId}/renew',
+        pathParameters: { lockId: 'x%2Fy' },
+      }),
+    );
+    expect(found).toEqual({ action: 'renew', lockId: 'x%2Fy' });
   });
 
   it('tolerates a trailing slash', () => {

@@ -3,7 +3,11 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { createLockServiceApp, REMOVAL_POLICY_CONTEXT } from '../../bin/lock-service-app.js';
+import {
+  API_TYPE_CONTEXT,
+  createLockServiceApp,
+  REMOVAL_POLICY_CONTEXT,
+} from '../../bin/lock-service-app.js';
 import { LockService } from '../../lib/cdk/lock-service.js';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
@@ -23,20 +27,26 @@ function acknowledgements(app: App): { path: string; id: string; reason: unknown
   );
 }
 
-describe('cdk-nag AwsSolutionsChecks', () => {
+// The app with each kind of API in front of the handler.
+const APP_CONTEXTS = [
+  ['REST API', NO_BUNDLING],
+  ['HTTP API', { ...NO_BUNDLING, [API_TYPE_CONTEXT]: 'http' }],
+] as const;
+
+describe.each(APP_CONTEXTS)('cdk-nag AwsSolutionsChecks, %s', (_kind, context) => {
   it('finds nothing unacknowledged in the app', () => {
-    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    const { app } = createLockServiceApp({ context });
     const { violations } = new AwsSolutionsChecks().validateScope(app);
     expect(violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
   });
 
   it('lets the app synthesize with the checks registered as a validation plugin', () => {
-    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    const { app } = createLockServiceApp({ context });
     expect(() => app.synth()).not.toThrow();
   });
 
   it('gives every acknowledgement a rule id and a real reason', () => {
-    const { app } = createLockServiceApp({ context: NO_BUNDLING });
+    const { app } = createLockServiceApp({ context });
     const acks = acknowledgements(app);
     expect(acks.length).toBeGreaterThan(0);
     for (const ack of acks) {
@@ -50,7 +60,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     // Build the same app with acknowledge() recording instead of acknowledging.
     const spy = jest.spyOn(Validations.prototype, 'acknowledge').mockImplementation(() => {});
     try {
-      const { app } = createLockServiceApp({ context: NO_BUNDLING });
+      const { app } = createLockServiceApp({ context });
       const acked = new Set(spy.mock.calls.flat().map((rule) => rule.id));
       const found = new Set(
         new AwsSolutionsChecks().validateScope(app).violations.map((v) => v.ruleName),
@@ -61,7 +71,9 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       spy.mockRestore();
     }
   });
+});
 
+describe('cdk-nag AwsSolutionsChecks', () => {
   it('fails synth on an unacknowledged finding (the check is live)', () => {
     const app = new App({ context: NO_BUNDLING });
     const stack = new Stack(app, 'Careless');
@@ -85,6 +97,20 @@ describe('the app', () => {
     expect(() => tableOf({ [REMOVAL_POLICY_CONTEXT]: 'keep' })).toThrow(
       'lockService:removalPolicy',
     );
+  });
+
+  it('fronts the handler with the API the context names, refusing unknown kinds', () => {
+    const resources = (context: Record<string, unknown>) => {
+      const { stack } = createLockServiceApp({ context: { ...NO_BUNDLING, ...context } });
+      const template = Template.fromStack(stack);
+      return {
+        rest: Object.keys(template.findResources('AWS::ApiGateway::RestApi')).length,
+        http: Object.keys(template.findResources('AWS::ApiGatewayV2::Api')).length,
+      };
+    };
+    expect(resources({})).toEqual({ rest: 1, http: 0 });
+    expect(resources({ [API_TYPE_CONTEXT]: 'http' })).toEqual({ rest: 0, http: 1 });
+    expect(() => resources({ [API_TYPE_CONTEXT]: 'websocket' })).toThrow(API_TYPE_CONTEXT);
   });
 
   it('names no account or region, so it synthesizes offline', () => {
