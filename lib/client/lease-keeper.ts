@@ -108,16 +108,14 @@ export class LeaseKeeper {
     clearTimeout(this.expiry);
     const { lockId } = this.current;
     const end = startedAt + leaseMs;
-    const limit =
-      this.deadline && this.deadline.at < end
-        ? this.deadline
-        : {
-            at: end,
-            reason: new LockLost(lockId, `lease of "${lockId}" ended before it could be renewed`),
-          };
+    const deadline = this.deadline && this.deadline.at < end ? this.deadline : undefined;
     this.expiry = setTimeout(
-      () => this.lose(limit.reason),
-      Math.max(0, limit.at - performance.now()),
+      () =>
+        this.lose(
+          deadline?.reason ??
+            new LockLost(lockId, `lease of "${lockId}" ended before it could be renewed`),
+        ),
+      Math.max(0, (deadline?.at ?? end) - performance.now()),
     );
   }
 

@@ -11,7 +11,12 @@ import {
   ownerFor,
 } from './options.js';
 
-/** The metrics the lock adds to `metrics`, each a `Count` of one per occurrence. */
+/**
+ * The metrics the lock adds to `metrics`, each a `Count` of one per occurrence.
+ *
+ * @example
+ * new Alarm(this, 'LocksLost', { metric: new Metric({ namespace, metricName: LOCK_METRICS.lost }), threshold: 1, evaluationPeriods: 1 });
+ */
 export const LOCK_METRICS = {
   /** The lock was acquired and the handler ran. */
   acquired: 'LockAcquired',

@@ -150,7 +150,11 @@ const OPTION_NAMES = [
   'metrics',
 ] as const satisfies readonly (keyof LockMiddlewareOptions)[];
 
-/** The default of `timeoutMarginMs`. */
+/**
+ * The default of `timeoutMarginMs`, in ms.
+ *
+ * @example lock({ client, lockId, timeoutMarginMs: 2 * TIMEOUT_MARGIN_MS_DEFAULT })
+ */
 export const TIMEOUT_MARGIN_MS_DEFAULT = 1_000;
 
 const hasMethods = (value: unknown, names: readonly string[]): boolean =>
