@@ -10,7 +10,6 @@ import {
   type FencedTarget,
   type FencedWriteInput,
   LockHeld,
-  LockLost,
   LockManager,
   ValidationError,
   type AcquireOptions,
@@ -25,6 +24,8 @@ import {
 import { parseLeaseMs, parseWaitMs } from '../core/validation.js';
 import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
 import { LambdaTransport, type LambdaTransportOptions } from './lambda-transport.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { timedAcquire } from './timed-acquire.js';
 import type { LockTransport } from './transport.js';
 
 /** Options every transport shares. */
@@ -210,77 +211,28 @@ export class LockClient implements LockTransport {
   ): Promise<T> {
     const owner = options.owner ?? `lock-client-${randomUUID()}`;
     const leaseMs = parseLeaseMs(options.leaseMs, LIMITS.leaseMsDefault);
-    const renewEveryMs = options.renewEveryMs ?? Math.floor(leaseMs / 3);
-    // The lease is measured from before each request was sent, on this machine's monotonic
-    // clock, so the local deadline is never later than the service's expiry.
-    const sentAt = performance.now();
     const { permits } = options;
-    const first = await this.acquire(lockId, {
+    // Waits through this client's own acquire: in the lock's queue, whichever the transport.
+    const timed = await timedAcquire(this, lockId, {
       owner,
       leaseMs,
       waitMs: options.waitMs,
       data: options.data,
       permits,
     });
-    let grant = first;
-
-    const lost = new AbortController();
-    const stop = new AbortController();
-    const lose = (reason: Error) => {
-      if (!lost.signal.aborted) lost.abort(reason);
-    };
-    let expiry: NodeJS.Timeout | undefined;
-    const armExpiry = (startedAt: number, ms: number) => {
-      clearTimeout(expiry);
-      expiry = setTimeout(
-        () => lose(new LockLost(lockId, `lease of "${lockId}" ended before it could be renewed`)),
-        Math.max(0, startedAt + ms - performance.now()),
-      );
-    };
-    armExpiry(sentAt, first.leaseMs);
-
-    const renewing = (async () => {
+    const keeper = new LeaseKeeper(this.transport, timed, {
+      leaseMs,
+      renewEveryMs: options.renewEveryMs,
       // A caller-chosen owner may get back an older grant it already held (an idempotent
       // retry), whose lease began earlier: renew at once to learn its real end.
-      let delay = options.owner === undefined ? renewEveryMs : 0;
-      while (!lost.signal.aborted) {
-        try {
-          await sleep(delay, undefined, { signal: stop.signal });
-        } catch {
-          return; // stopped: fn has finished
-        }
-        const startedAt = performance.now();
-        try {
-          grant = await this.transport.renew(lockId, {
-            owner,
-            token: grant.token,
-            leaseMs,
-            permits,
-          });
-          // fn may have finished while this renew was in flight: arming a fresh lease-long
-          // timer now would keep the process alive for a whole lease after withLock returns.
-          if (stop.signal.aborted) return;
-          armExpiry(startedAt, leaseMs);
-          delay = renewEveryMs;
-        } catch (err) {
-          if (err instanceof LockLost) return lose(err);
-          // A transient fault: try again soon; the expiry timer fires if the lease runs out first.
-          delay = Math.max(50, Math.floor(renewEveryMs / 4));
-        }
-      }
-    })();
-
+      renewAtOnce: options.owner !== undefined || timed.renewAtOnce,
+    });
+    const first = timed.grant;
     try {
-      return await fn({ token: first.token, signal: lost.signal, grant: first });
+      return await fn({ token: first.token, signal: keeper.signal, grant: first });
     } finally {
-      stop.abort();
-      await renewing;
-      clearTimeout(expiry);
-      try {
-        await this.transport.release(lockId, { owner, token: grant.token, permits });
-      } catch {
-        // The lease ends by itself; a failed release must not hide fn's own outcome.
-      }
+      // The lease ends by itself; a failed release must not hide fn's own outcome.
+      await keeper.release().catch(() => {});
     }
   }
 }

@@ -109,6 +109,27 @@ describe('withLock over the library transport', () => {
     expect(token).toBeGreaterThan(holder.token);
   });
 
+  it('keeps a lease it waited longer than the lease for', async () => {
+    const client = dynamoClient();
+    const lockId = lockName();
+    const rival = new LockManager({ tableName, client: doc });
+    await client.acquire(lockId, { owner: 'holder', leaseMs: 2_000 });
+    const seen = await client.withLock(
+      lockId,
+      async ({ signal }) => {
+        // The wait outlasted this 1 s lease; the lease itself began only when it was granted.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        const refused = await rival.acquire(lockId, { owner: 'rival' }).then(
+          () => false,
+          (err: unknown) => err instanceof LockHeld,
+        );
+        return { aborted: signal.aborted, refused };
+      },
+      { leaseMs: 1_000, waitMs: 10_000 },
+    );
+    expect(seen).toEqual({ aborted: false, refused: true });
+  });
+
   it('refuses at once when the lock is held and no wait is given', async () => {
     const client = dynamoClient();
     const lockId = lockName();
