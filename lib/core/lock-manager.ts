@@ -6,7 +6,14 @@ import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { type LockItem, namesOf, type TableContext } from './lock-item.js';
-import { QUEUE_DEFAULTS, queueCondition, QueuePlace, type QueueState } from './lock-queue.js';
+import {
+  QUEUE_DEFAULTS,
+  queueCondition,
+  QueuePlace,
+  type QueueState,
+  type QueueTiming,
+  wakeNext,
+} from './lock-queue.js';
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
 import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
 import {
@@ -139,6 +146,12 @@ export interface LockManagerOptions {
   backoffMaxMs?: number;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
+  /**
+   * How long a freed lock waits for the caller next in its queue before callers further back
+   * may pass it, in ms: the most a waiter that died (or stalls) holds the lock back, per place.
+   * @default 250
+   */
+  queueSkipMs?: number;
   /** Called after each operation; must not throw. @default none */
   onEvent?: (event: LockEvent) => void;
 }
@@ -165,7 +178,9 @@ export class LockManager {
   private readonly semaphores: Semaphores;
   private readonly owners: OwnerRegistry;
   private readonly table: TableContext;
-  private readonly queue = QUEUE_DEFAULTS;
+  private readonly queue: QueueTiming;
+  /** Locks this manager released while callers were queued for them (see acquire). */
+  private readonly queuedAtRelease = new Map<string, true>();
 
   constructor(options: LockManagerOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName.length === 0) {
@@ -198,6 +213,14 @@ export class LockManager {
       60_000,
     );
     this.backoff = { baseMs, maxMs, random: options.random ?? Math.random };
+    this.queue = {
+      skipMs: parseInteger(
+        'queueSkipMs',
+        options.queueSkipMs ?? QUEUE_DEFAULTS.skipMs,
+        1,
+        LIMITS.leaseMsMax,
+      ),
+    };
     this.onEvent = options.onEvent ?? (() => {});
     this.table = {
       client: this.client,
@@ -238,6 +261,12 @@ export class LockManager {
         this.semaphores.tryAcquire(id, owner, permits, leaseMs, data),
       );
     }
+    // A lock this manager just released with callers queued: the single attempt would only be
+    // refused (they come first), so a waiting caller goes straight to the back of the queue.
+    if (waitMs > 0 && this.queuedAtRelease.get(id) === true) {
+      this.queuedAtRelease.delete(id);
+      return this.waitInQueue(id, owner, leaseMs, data, deadline);
+    }
     const first = await this.tryAcquire(id, owner, leaseMs, data);
     if ('grant' in first) return first.grant;
     if (deadline <= this.clock()) throw first.refused;
@@ -254,11 +283,11 @@ export class LockManager {
     leaseMs: number,
     data: LockData | undefined,
     deadline: number,
-    seen: LockItem & QueueState,
+    seen?: LockItem & QueueState,
   ): Promise<Grant> {
     const place = new QueuePlace(this.table, lockId, this.queue);
     await place.take();
-    let item = seen;
+    let item = seen ?? (await place.read());
     for (;;) {
       const now = this.clock();
       if (place.passed(item)) await place.take();
@@ -273,7 +302,12 @@ export class LockManager {
         if ((item.served ?? 0) === place.number - 1) await place.leave();
         throw refusal(lockId, item, this.clock(), place.number);
       }
-      await sleep(place.delay(item, now, remaining));
+      if (await place.sleep(place.delay(item, now, remaining))) {
+        // Woken by a release in this process: it is our turn and the lock is free, as far as
+        // that release knew; the grant's condition checks it.
+        item = { lockId, served: place.number - 1 };
+        continue;
+      }
       item = await place.read();
     }
   }
@@ -472,7 +506,7 @@ export class LockManager {
     }
     const now = this.clock();
     try {
-      await request(() =>
+      const { Attributes: released } = await request(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
@@ -488,10 +522,13 @@ export class LockManager {
               ':ttl': this.ttlAfter(now),
               ':now': now,
             },
+            // The queue as the release left it: the next in line may sleep in this process.
+            ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
+      this.wakeNextOf(id, released);
       this.onEvent({ type: 'released', lockId: id, owner, token, released: true });
       return { released: true };
     } catch (err) {
@@ -634,6 +671,22 @@ export class LockManager {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return false;
+    }
+  }
+
+  /** Wakes the next waiter of a lock just freed, if it sleeps in this process. */
+  private wakeNextOf(lockId: string, item: Record<string, unknown> | undefined): void {
+    const queue = item as QueueState | undefined;
+    const queued = (queue?.issued ?? 0) > (queue?.served ?? 0);
+    if (queued) wakeNext(this.table, lockId, queue?.served);
+    // Remembered for this manager's next acquire of the lock only (see acquire); bounded by
+    // dropping the oldest entries.
+    this.queuedAtRelease.delete(lockId);
+    if (queued) {
+      this.queuedAtRelease.set(lockId, true);
+      if (this.queuedAtRelease.size > 1_000) {
+        this.queuedAtRelease.delete(this.queuedAtRelease.keys().next().value as string);
+      }
     }
   }
 

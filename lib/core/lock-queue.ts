@@ -25,6 +25,21 @@ export interface QueueState {
   freedAt?: number;
 }
 
+// Waiters asleep in this process, by lock and ticket: a release made in this process wakes the
+// next in line at once, instead of leaving it to its next read. Across processes, reads alone.
+const sleepers = new Map<string, Map<number, () => void>>();
+const sleeperKey = (table: TableContext, lockId: string) => `${table.tableName}\u0000${lockId}`;
+
+/**
+ * Wakes the waiter of ticket `served + 1` on this lock if it sleeps in this process: the lock
+ * was just freed (or its turn passed on) and it is next.
+ *
+ * @example wakeNext(table, 'orders/42', item.served);
+ */
+export function wakeNext(table: TableContext, lockId: string, served: number | undefined): void {
+  sleepers.get(sleeperKey(table, lockId))?.get((served ?? 0) + 1)?.();
+}
+
 /** Timings of the queue. */
 export interface QueueTiming {
   /** How long a freed lock waits for the next ticket before later tickets may skip it. */
@@ -116,6 +131,27 @@ export class QueuePlace {
     return this.ticket;
   }
 
+  /**
+   * Sleeps `ms`, or less if a release in this process wakes this ticket first.
+   * @returns true when woken: the lock was just freed for this ticket
+   */
+  sleep(ms: number): Promise<boolean> {
+    const key = sleeperKey(this.table, this.lockId);
+    const ticket = this.ticket;
+    return new Promise((resolve) => {
+      const waiting = sleepers.get(key) ?? new Map<number, () => void>();
+      sleepers.set(key, waiting);
+      const done = (woken: boolean) => {
+        clearTimeout(timer);
+        waiting.delete(ticket);
+        if (waiting.size === 0) sleepers.delete(key);
+        resolve(woken);
+      };
+      const timer = setTimeout(() => done(false), ms);
+      waiting.set(ticket, () => done(true));
+    });
+  }
+
   /** True when the queue has moved past this ticket (it was skipped): take another. */
   passed(item: LockItem & QueueState): boolean {
     return (item.served ?? 0) >= this.ticket;
@@ -186,6 +222,7 @@ export class QueuePlace {
           ExpressionAttributeValues: { ':ticket': this.ticket, ':previous': this.ticket - 1 },
         }),
       );
+      wakeNext(this.table, this.lockId, this.ticket);
     } catch {
       // Not next in line any more, or DynamoDB unreachable: the skip window covers both.
     }
