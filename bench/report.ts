@@ -131,6 +131,16 @@ function rows(r: BenchResults): Row[] {
     { label: '  grants per worker max', get: (k) => r.contended[k]?.fairness.max, digits: 0 },
     { label: '  grants per worker CV', get: (k) => r.contended[k]?.fairness.cv, digits: 2 },
     {
+      label: '  DynamoDB requests per grant',
+      get: (k) => r.contended[k]?.requestsPerGrant?.total,
+      digits: 1,
+    },
+    {
+      label: '  of which reads',
+      get: (k) => r.contended[k]?.requestsPerGrant?.reads,
+      digits: 1,
+    },
+    {
       label: 'dead holder: kill -> new holder ms',
       get: (k) => r.takeover[k]?.fromKillMs,
       digits: 0,
@@ -444,6 +454,39 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
         ? `${fmt(http, 2)} vs ${fmt(lib, 2)} ms (+${fmt(http! - lib!, 2)})`
         : 'not measured',
       known(lib, http) ? http! - lib! <= 2 : null,
+    );
+  }
+  // Issue 13: fair handoff under contention, against the better peer on each measure.
+  {
+    const lib = r.contended.library;
+    const peers = (['dynamodb-lock-client', 'deliveryhero'] as const)
+      .map((k) => r.contended[k])
+      .filter((c): c is NonNullable<typeof c> => c !== undefined);
+    const workers = r.meta.options.contendedWorkers;
+    const bestRate = Math.max(...peers.map((p) => p.grantsPerSec));
+    const bestP99 = Math.min(...peers.map((p) => p.wait.p99));
+    const measured = lib && peers.length > 0;
+    check(
+      `${workers} workers on 1 lock: grants/s >= the best peer's`,
+      measured ? `${fmt(lib.grantsPerSec, 1)} vs ${fmt(bestRate, 1)}` : 'not measured',
+      measured ? lib.grantsPerSec >= bestRate : null,
+    );
+    check(
+      `${workers} workers on 1 lock: wait p99 <= half the best peer's`,
+      measured ? `${fmt(lib.wait.p99, 0)} vs ${fmt(bestP99, 0)} ms` : 'not measured',
+      measured ? lib.wait.p99 <= bestP99 / 2 : null,
+    );
+    check(
+      `${workers} workers on 1 lock: grants-per-worker CV <= 0.2`,
+      lib ? fmt(lib.fairness.cv, 2) : 'not measured',
+      lib ? lib.fairness.cv <= 0.2 : null,
+    );
+    check(
+      `${workers} workers on 1 lock: DynamoDB requests per grant (reported next to the peers')`,
+      (['library', 'dynamodb-lock-client', 'deliveryhero'] as const)
+        .map((k) => `${SHORT[k]} ${fmt(r.contended[k]?.requestsPerGrant?.total, 1)}`)
+        .join(', '),
+      null,
     );
   }
   for (const w of r.lambda) {

@@ -330,6 +330,7 @@ async function main(results: BenchResults) {
           leaseMs: options.leaseMs,
           holdMs: options.holdMs,
           lockId: `${runId}-hot-${key}`,
+          counted: () => proxy.counts(),
         });
       } finally {
         await system.close();

@@ -133,6 +133,8 @@ export interface ContendedResult {
   overlaps: number;
   /** Workers still waiting when the window closed (their waits are counted as lower bounds). */
   waitingAtEnd: number;
+  /** DynamoDB requests per grant over the window (reads and writes), when counted. */
+  requestsPerGrant?: { total: number; reads: number; writes: number };
   errors: number;
   firstError?: string;
 }
@@ -143,6 +145,8 @@ export interface ContendedOptions {
   leaseMs: number;
   holdMs: number;
   lockId: string;
+  /** Reads the requests counted so far (the counting proxy), to report requests per grant. */
+  counted?: () => { reads: number; writes: number };
 }
 
 /**
@@ -198,15 +202,27 @@ export async function runContended(
       }
     }
   };
+  const before = options.counted?.();
   const workers = Array.from({ length: options.workers }, (_, w) => worker(w));
   await sleep(options.durationMs);
+  const after = options.counted?.();
   const waitingAtEnd = askedAt.filter((asked) => asked !== undefined).length;
   // Let go of waiters still blocked after the end (a peer may sleep out a whole lease); their
   // late grants are not counted, and closing the system ends them.
   await Promise.race([Promise.allSettled(workers), sleep(options.leaseMs + 1_000)]);
   for (const asked of askedAt) if (asked !== undefined) waits.push(deadline - asked);
   const grants = perWorker.reduce((a, b) => a + b, 0);
+  const per = (n: number) => (grants > 0 ? n / grants : Number.NaN);
+  const requestsPerGrant =
+    before && after
+      ? {
+          reads: per(after.reads - before.reads),
+          writes: per(after.writes - before.writes),
+          total: per(after.reads + after.writes - before.reads - before.writes),
+        }
+      : undefined;
   return {
+    ...(requestsPerGrant ? { requestsPerGrant } : {}),
     workers: options.workers,
     holdMs: options.holdMs,
     leaseMs: options.leaseMs,
