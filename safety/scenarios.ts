@@ -1,10 +1,14 @@
-// The scenarios of the harness: one per fault, a mixed one, and the negative control.
+// The scenarios of the harness: one per fault, a mixed one, a semaphore under the faults, and
+// the negative controls.
+import type { CheckName } from './checker.js';
 
 /** One client process of a scenario. */
 export interface ClientSpec {
   transport: 'library' | 'http';
   /** Offset of the client's clock, as a multiple of the lease (library clients only). @default 0 */
   clockOffsetLeases?: number;
+  /** Test-only: writes its permits past the semaphore's limit (library clients only). */
+  overcommit?: boolean;
 }
 
 export interface Scenario {
@@ -23,6 +27,16 @@ export interface Scenario {
   durationFactor?: number;
   /** Test-only: unfenced register writes. The checker must then report violations. */
   unfenced?: boolean;
+  /**
+   * The semaphore workload on a semaphore of this many permits (acquire, hold, release: no
+   * register). @default the lock workload
+   */
+  permits?: number;
+  /**
+   * A negative control: broken on purpose, so the checker must report violations (at least
+   * one of `mustCatch`, when named).
+   */
+  control?: { mustCatch?: CheckName };
 }
 
 const lib: ClientSpec = { transport: 'library' };
@@ -73,6 +87,31 @@ export const SCENARIOS: Scenario[] = [
     lostResponseRate: 0.05,
     durationFactor: 2,
   },
+  {
+    name: 'semaphore',
+    description:
+      'five clients on a semaphore of 2 permits: pauses, kills, a restart and lost responses',
+    clients: [lib, lib, lib, http, http],
+    permits: 2,
+    pause: true,
+    kill: true,
+    dbRestart: true,
+    lostResponseRate: 0.05,
+    durationFactor: 1.5,
+  },
+  {
+    name: 'semaphore-skew',
+    description: 'the semaphore with one client clock 2.5 leases ahead, one 2.5 leases behind',
+    clients: [
+      lib,
+      { transport: 'library', clockOffsetLeases: 2.5 },
+      { transport: 'library', clockOffsetLeases: -2.5 },
+      http,
+      http,
+    ],
+    permits: 2,
+    durationFactor: 0.5,
+  },
 ];
 
 /** The pause scenario with fencing switched off in the register write. */
@@ -82,4 +121,17 @@ export const NEGATIVE_CONTROL: Scenario = {
   clients: [lib, lib, http, http],
   pause: true,
   unfenced: true,
+  control: {},
 };
+
+/** The semaphore workload with one client that takes its permits past the limit. */
+export const SEMAPHORE_CONTROL: Scenario = {
+  name: 'semaphore-control',
+  description: 'the semaphore workload with one client overcommitting: more than N permits held',
+  clients: [{ transport: 'library', overcommit: true }, lib, lib, http, http],
+  permits: 2,
+  control: { mustCatch: 'at-most-n-permits' },
+};
+
+/** Every default run ends with these, on its first seed. */
+export const NEGATIVE_CONTROLS: Scenario[] = [NEGATIVE_CONTROL, SEMAPHORE_CONTROL];
