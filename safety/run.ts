@@ -325,7 +325,7 @@ async function runScenario(
       ...(spec.overcommit && transport === 'library' ? { overcommit: true } : {}),
       historyFile: join(dir, `${name}.jsonl`),
       stopAt,
-      workMs: [5, 30],
+      workMs: scenario.workMs ?? [5, 30],
       armedWorkMs: 400,
     };
     const child = spawn(

@@ -25,6 +25,8 @@ export interface Scenario {
   lostResponseRate?: number;
   /** Scales the run's `--duration`, for scenarios that must fit several faults. @default 1 */
   durationFactor?: number;
+  /** How long a holder works inside its section, in ms. @default [5, 30] */
+  workMs?: [number, number];
   /** Test-only: unfenced register writes. The checker must then report violations. */
   unfenced?: boolean;
   /**
@@ -41,6 +43,12 @@ export interface Scenario {
 
 const lib: ClientSpec = { transport: 'library' };
 const http: ClientSpec = { transport: 'http' };
+/**
+ * A permit is held longer than the lock, longer than a DynamoDB request takes even on a busy
+ * machine: so N permits are often held at once, and a permit taken past the limit then
+ * overlaps them (the lock's register writes give its section that length by themselves).
+ */
+const PERMIT_WORK_MS: [number, number] = [50, 150];
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -90,14 +98,15 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'semaphore',
     description:
-      'five clients on a semaphore of 2 permits: pauses, kills, a restart and lost responses',
+      'five clients on a semaphore of 2 permits: pauses, kills, a restart, 10% lost responses',
     clients: [lib, lib, lib, http, http],
     permits: 2,
     pause: true,
     kill: true,
     dbRestart: true,
-    lostResponseRate: 0.05,
+    lostResponseRate: 0.1,
     durationFactor: 1.5,
+    workMs: PERMIT_WORK_MS,
   },
   {
     name: 'semaphore-skew',
@@ -111,6 +120,7 @@ export const SCENARIOS: Scenario[] = [
     ],
     permits: 2,
     durationFactor: 0.5,
+    workMs: PERMIT_WORK_MS,
   },
 ];
 
@@ -130,6 +140,7 @@ export const SEMAPHORE_CONTROL: Scenario = {
   description: 'the semaphore workload with one client overcommitting: more than N permits held',
   clients: [{ transport: 'library', overcommit: true }, lib, lib, http, http],
   permits: 2,
+  workMs: PERMIT_WORK_MS,
   control: { mustCatch: 'at-most-n-permits' },
 };
 
