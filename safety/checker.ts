@@ -73,6 +73,8 @@ export interface Figures {
   lateWritesRefused: number;
   /** Pauses whose late write came before any newer holder touched the register (nothing to refuse). */
   pausesWithoutTakeover: number;
+  /** Pauses after which the holder's release found its grant gone: taken over while it was stopped. */
+  pausedGrantsTakenOver: number;
   /**
    * Grants to clients with a skewed clock that took over a lease still running by the real
    * clock: the lease alone no longer excluded anyone, and only fencing kept the register safe.
@@ -156,6 +158,7 @@ export function checkHistory(input: CheckInput): CheckReport {
       ...registerFigures,
       registerValue: register.value,
       ...late,
+      pausedGrantsTakenOver: countPausedGrantsTakenOver(input.ops, input.faults),
       skewedTakeovers: exclusion.skewedTakeovers,
       permits: input.permits ?? null,
       maxPermitsHeld: exclusion.maxHeld,
@@ -561,6 +564,21 @@ function checkLateWrites(
     if (!takenOver) pausesWithoutTakeover++;
   }
   return { lateWritesRefused, pausesWithoutTakeover };
+}
+
+function countPausedGrantsTakenOver(ops: Op[], faults: Fault[]): number {
+  return faults.filter(
+    (fault) =>
+      fault.kind === 'pause' &&
+      ops.some(
+        (op) =>
+          op.f === 'release' &&
+          op.owner === fault.owner &&
+          op.token === fault.token &&
+          op.result === 'ok' &&
+          op.released === false,
+      ),
+  ).length;
 }
 
 /** After each fault, someone else holds the lock again within one lease plus the bound. */

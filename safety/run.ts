@@ -541,7 +541,8 @@ function runLine(r: RunResult) {
   const work =
     f.permits === null
       ? `${f.writesAccepted} writes, ${f.writesRefused} refused`
-      : `${f.acquiresRefused} refused, at most ${f.maxPermitsHeld} of ${f.permits} permits held`;
+      : `${f.acquiresRefused} refused, at most ${f.maxPermitsHeld} of ${f.permits} permits held, ` +
+        `${f.pausedGrantsTakenOver} paused permits taken over`;
   return (
     `${r.scenario} seed ${r.seed}: ${f.ops} ops, ${f.grants} grants, ${work}, ` +
     `faults ${faultText(f.faults)}, ${f.violations} violations` +

@@ -534,6 +534,26 @@ describe('the safety checker on a semaphore of 2 permits', () => {
     });
   });
 
+  it('counts a paused permit taken over while its holder was stopped', () => {
+    const pause: Fault = {
+      kind: 'pause',
+      process: 'a',
+      owner: 'a:1',
+      token: 10,
+      at: 5,
+      until: 200,
+    };
+    const ops = [
+      acquire('a:1', 10, 0),
+      acquire('b:1', 11, 5),
+      acquire('c:1', 12, 110),
+      op({ ...release('a:1', 10, 200), released: false }),
+    ];
+    const report = check({ ops, permits: 2, faults: [pause] });
+    expect(report.violations).toEqual([]);
+    expect(report.figures.pausedGrantsTakenOver).toBe(1);
+  });
+
   it('does not call a permit released after a newer grant stale', () => {
     const ops = [acquire('a:1', 10, 0), acquire('b:1', 11, 5), release('a:1', 10, 20)];
     expect(semaphoreChecks(ops)).toEqual([]);
