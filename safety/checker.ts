@@ -135,7 +135,10 @@ export function checkHistory(input: CheckInput): CheckReport {
     input.permits === undefined
       ? { skewedTakeovers: checkMutualExclusion(input.ops, grants, violations), maxHeld: null }
       : checkPermits(input.ops, grants, input.permits, violations);
-  const late = checkLateWrites(input.ops, input.faults, register, violations);
+  // A semaphore's holders write nothing to the register: no late write to refuse.
+  const late = semaphore
+    ? { lateWritesRefused: 0, pausesWithoutTakeover: 0 }
+    : checkLateWrites(input.ops, input.faults, register, violations);
   const maxRecoveryMs = checkRecovery(grants, input, violations);
   checkRetries(input.ops, grants, semaphore, violations);
   // A permit's release proves nothing stale by a newer token alone (N permits run side by

@@ -541,8 +541,10 @@ function runLine(r: RunResult) {
   const work =
     f.permits === null
       ? `${f.writesAccepted} writes, ${f.writesRefused} refused`
-      : `${f.acquiresRefused} refused, at most ${f.maxPermitsHeld} of ${f.permits} permits held, ` +
-        `${f.pausedGrantsTakenOver} paused permits taken over`;
+      : `${f.acquiresRefused} refused, at most ${f.maxPermitsHeld} of ${f.permits} permits held` +
+        (f.faults.pause
+          ? `, ${f.pausedGrantsTakenOver} of ${f.faults.pause} paused taken over`
+          : '');
   return (
     `${r.scenario} seed ${r.seed}: ${f.ops} ops, ${f.grants} grants, ${work}, ` +
     `faults ${faultText(f.faults)}, ${f.violations} violations` +
