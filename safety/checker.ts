@@ -30,7 +30,10 @@ export type CheckName =
   | 'late-writes-refused'
   | 'recovery'
   | 'idempotent-retry'
-  | 'stale-release';
+  | 'stale-release'
+  | 'at-most-n-permits'
+  | 'permit-tokens-unique'
+  | 'one-permit-per-owner';
 
 export interface Violation {
   check: CheckName;
@@ -45,6 +48,11 @@ export interface CheckInput {
   leaseMs: number;
   /** How long past one lease a fault may keep the lock from being granted again. */
   recoveryBoundMs: number;
+  /**
+   * The semaphore's number of permits when the history is the semaphore workload's (one
+   * semaphore, no register); absent for the lock workload.
+   */
+  permits?: number;
 }
 
 /** Counts for the summary table. */
@@ -52,6 +60,8 @@ export interface Figures {
   processes: number;
   ops: number;
   grants: number;
+  /** Acquires refused (the lock, or every permit, held). */
+  acquiresRefused: number;
   claimsRefused: number;
   writesAccepted: number;
   writesRefused: number;
@@ -63,11 +73,17 @@ export interface Figures {
   lateWritesRefused: number;
   /** Pauses whose late write came before any newer holder touched the register (nothing to refuse). */
   pausesWithoutTakeover: number;
+  /** Pauses after which the holder's release found its grant gone: taken over while it was stopped. */
+  pausedGrantsTakenOver: number;
   /**
    * Grants to clients with a skewed clock that took over a lease still running by the real
    * clock: the lease alone no longer excluded anyone, and only fencing kept the register safe.
    */
   skewedTakeovers: number;
+  /** The semaphore's N (semaphore workload only). */
+  permits: number | null;
+  /** The most permits the recorded times prove were held at one instant (semaphore only). */
+  maxPermitsHeld: number | null;
   faults: Partial<Record<FaultKind, number>>;
   /** Longest time from a fault to the next grant, in ms. */
   maxRecoveryMs: number | null;
@@ -104,17 +120,30 @@ const done = (op: Op): number => op.completeAt ?? Number.POSITIVE_INFINITY;
  */
 export function checkHistory(input: CheckInput): CheckReport {
   const violations: Violation[] = [];
-  const grants = collectGrants(input.ops, violations);
+  const semaphore = input.permits !== undefined;
+  const grants = collectGrants(
+    input.ops,
+    violations,
+    semaphore ? 'permit-tokens-unique' : 'grant-tokens-increase',
+  );
   const register = input.register ?? { value: 0, log: [] };
 
   const registerFigures = checkRegister(input.ops, register, violations);
   checkAcceptedTokens(input.ops, register, violations);
   checkGrantTokens(grants, violations);
-  const skewedTakeovers = checkMutualExclusion(input.ops, grants, violations);
-  const late = checkLateWrites(input.ops, input.faults, register, violations);
+  const exclusion =
+    input.permits === undefined
+      ? { skewedTakeovers: checkMutualExclusion(input.ops, grants, violations), maxHeld: null }
+      : checkPermits(input.ops, grants, input.permits, violations);
+  // A semaphore's holders write nothing to the register: no late write to refuse.
+  const late = semaphore
+    ? { lateWritesRefused: 0, pausesWithoutTakeover: 0 }
+    : checkLateWrites(input.ops, input.faults, register, violations);
   const maxRecoveryMs = checkRecovery(grants, input, violations);
-  checkRetries(input.ops, grants, violations);
-  checkStaleReleases(input.ops, grants, violations);
+  checkRetries(input.ops, grants, semaphore, violations);
+  // A permit's release proves nothing stale by a newer token alone (N permits run side by
+  // side), and which permit an expired one's replacement evicted is not recorded.
+  if (!semaphore) checkStaleReleases(input.ops, grants, violations);
 
   const faults: Partial<Record<FaultKind, number>> = {};
   for (const fault of input.faults) faults[fault.kind] = (faults[fault.kind] ?? 0) + 1;
@@ -127,11 +156,15 @@ export function checkHistory(input: CheckInput): CheckReport {
       processes: new Set(input.ops.map((op) => op.process)).size,
       ops: input.ops.length,
       grants: grants.length,
+      acquiresRefused: input.ops.filter((op) => op.f === 'acquire' && op.result === 'fail').length,
       claimsRefused: input.ops.filter((op) => op.f === 'claim' && op.result === 'fail').length,
       ...registerFigures,
       registerValue: register.value,
       ...late,
-      skewedTakeovers,
+      pausedGrantsTakenOver: countPausedGrantsTakenOver(input.ops, input.faults),
+      skewedTakeovers: exclusion.skewedTakeovers,
+      permits: input.permits ?? null,
+      maxPermitsHeld: exclusion.maxHeld,
       faults,
       maxRecoveryMs,
       violations: violations.length,
@@ -139,8 +172,11 @@ export function checkHistory(input: CheckInput): CheckReport {
   };
 }
 
-/** Grants from acquires that returned one, and from acquires whose response was lost. */
-function collectGrants(ops: Op[], violations: Violation[]): GrantRecord[] {
+/**
+ * Grants from acquires that returned one, and from acquires whose response was lost; one token
+ * granted to two owners is reported under `duplicate`.
+ */
+function collectGrants(ops: Op[], violations: Violation[], duplicate: CheckName): GrantRecord[] {
   const byToken = new Map<number, GrantRecord>();
   for (const op of ops) {
     if (op.f !== 'acquire' || op.completeAt === null) continue;
@@ -161,7 +197,7 @@ function collectGrants(ops: Op[], violations: Violation[]): GrantRecord[] {
       });
     } else if (seen.owner !== op.owner) {
       violations.push({
-        check: 'grant-tokens-increase',
+        check: duplicate,
         message: `token ${token} was granted to both ${seen.owner} and ${op.owner}`,
       });
     } else {
@@ -303,12 +339,7 @@ function checkGrantTokens(grants: GrantRecord[], violations: Violation[]) {
  * (fencing, not the lease, protects the register from it).
  */
 function checkMutualExclusion(ops: Op[], grants: GrantRecord[], violations: Violation[]) {
-  const releaseStart = new Map<string, number>();
-  for (const op of ops) {
-    if (op.f !== 'release') continue;
-    const key = `${op.owner}|${op.token}`;
-    releaseStart.set(key, Math.min(releaseStart.get(key) ?? Infinity, op.invokeAt));
-  }
+  const releaseStart = firstReleases(ops);
   // A grant by a skewed client may take over an unexpired lease (its clock says it ended):
   // the lease it took over ends there, and only fencing protects the resource from then on.
   const skewedStarts = grants
@@ -341,6 +372,139 @@ function checkMutualExclusion(ops: Op[], grants: GrantRecord[], violations: Viol
     }
   }
   return skewedTakeovers;
+}
+
+/** A permit the recorded times prove was held, from `from` until (not including) `until`. */
+interface HeldPermit {
+  grant: GrantRecord;
+  from: number;
+  until: number;
+}
+
+/**
+ * The semaphore's invariants, on the permits the recorded times prove were held: at no
+ * instant more than `permits` of them (at-most-n-permits), and never two for one owner, which
+ * a retried acquire would cause by taking a second permit instead of getting its own back
+ * (one-permit-per-owner).
+ */
+function checkPermits(ops: Op[], grants: GrantRecord[], permits: number, violations: Violation[]) {
+  const { held, skewedTakeovers } = heldPermits(ops, grants);
+  const maxHeld = checkPermitLimit(held, permits, violations);
+  checkOnePermitPerOwner(held, violations);
+  return { skewedTakeovers, maxHeld };
+}
+
+/**
+ * When each permit was certainly held. It begins at the earliest completion of an acquire that
+ * returned it (or whose lost response carried it): the write is done by then. Starting at the
+ * invocation instead would count a permit that may not exist yet, so an overlap of uncertainty
+ * would pass for a violation; and an acquire whose outcome is unknown (a 5xx, DynamoDB down)
+ * proves no permit at all. It ends at the first invocation of its owner's release of it, or at
+ * its lease end (`expiresAt`, from which anyone may replace it), whichever comes first.
+ *
+ * Skew, as in the mutual-exclusion check: a lease is measured by the clock of whoever writes
+ * the next grant, so a client whose clock is off voids its own lease promise. Its permits are
+ * not counted (a slow client's lease ends before it began, by the real clock), and a permit it
+ * was granted after a counted one may have replaced that one early: the counted permit then
+ * ends where that grant began. Unlike a lock's check, only a permit that the skewed clock could
+ * have read as expired is ended so (its `expiresAt` at most that grant's completion plus the
+ * offset): the semaphore's condition compares that clock with the permit's `expiresAt`, and a
+ * slow clock then ends none, so the check keeps its power beside it.
+ */
+function heldPermits(ops: Op[], grants: GrantRecord[]) {
+  const releaseStart = firstReleases(ops);
+  const skewed = grants.filter((g) => g.clockOffsetMs !== 0);
+  const takeovers = new Set<GrantRecord>();
+  const held: HeldPermit[] = [];
+  for (const grant of grants) {
+    if (grant.clockOffsetMs !== 0) continue;
+    const leaseEnd = Math.min(
+      grant.expiresAt,
+      releaseStart.get(`${grant.owner}|${grant.token}`) ?? Infinity,
+    );
+    let until = leaseEnd;
+    for (const other of skewed) {
+      const couldReplace =
+        other.token > grant.token && grant.expiresAt <= other.completeAt + other.clockOffsetMs;
+      if (!couldReplace) continue;
+      until = Math.min(until, other.invokeAt);
+      if (other.invokeAt > grant.completeAt && other.completeAt < leaseEnd) takeovers.add(other);
+    }
+    if (grant.completeAt < until) held.push({ grant, from: grant.completeAt, until });
+  }
+  return { held, skewedTakeovers: takeovers.size };
+}
+
+/** The first invocation of a release of each grant, keyed `owner|token`. */
+function firstReleases(ops: Op[]): Map<string, number> {
+  const releaseStart = new Map<string, number>();
+  for (const op of ops) {
+    if (op.f !== 'release') continue;
+    const key = `${op.owner}|${op.token}`;
+    releaseStart.set(key, Math.min(releaseStart.get(key) ?? Infinity, op.invokeAt));
+  }
+  return releaseStart;
+}
+
+const describeHeld = (p: HeldPermit) =>
+  `${p.grant.owner} (token ${p.grant.token}, held from ${p.from} until ${p.until})`;
+
+/**
+ * Sweeps the held permits in time order and reports each episode in which more than `permits`
+ * were held at once, at the instant it began. Returns the most held at one instant.
+ */
+function checkPermitLimit(held: HeldPermit[], permits: number, violations: Violation[]) {
+  // Intervals are half-open: a permit that ends at the instant another begins was released or
+  // expired first, so ends sort before starts at the same instant.
+  const events = held
+    .flatMap((p) => [
+      { at: p.from, delta: 1, permit: p },
+      { at: p.until, delta: -1, permit: p },
+    ])
+    .sort((a, b) => a.at - b.at || a.delta - b.delta);
+  const active = new Set<HeldPermit>();
+  let max = 0;
+  let over = false;
+  for (const { at, delta, permit } of events) {
+    if (delta < 0) {
+      active.delete(permit);
+      over &&= active.size > permits;
+      continue;
+    }
+    active.add(permit);
+    max = Math.max(max, active.size);
+    if (active.size > permits && !over) {
+      over = true;
+      violations.push({
+        check: 'at-most-n-permits',
+        message:
+          `at ${at}, ${active.size} permits of ${permits} were held: ` +
+          [...active].map(describeHeld).join(', '),
+      });
+    }
+  }
+  return max;
+}
+
+/** No owner holds two permits at one instant. */
+function checkOnePermitPerOwner(held: HeldPermit[], violations: Violation[]) {
+  const byOwner = new Map<string, HeldPermit[]>();
+  for (const p of held) byOwner.set(p.grant.owner, [...(byOwner.get(p.grant.owner) ?? []), p]);
+  for (const [owner, permits] of byOwner) {
+    permits.sort((a, b) => a.from - b.from);
+    let longest = permits[0];
+    for (const next of permits.slice(1)) {
+      if (next.from < longest.until) {
+        violations.push({
+          check: 'one-permit-per-owner',
+          message:
+            `at ${next.from}, ${owner} held two permits: ` +
+            `${describeHeld(longest)} and ${describeHeld(next)}`,
+        });
+      }
+      if (next.until > longest.until) longest = next;
+    }
+  }
 }
 
 /** A paused holder's write after SIGCONT is refused once a newer holder has touched the register. */
@@ -405,6 +569,21 @@ function checkLateWrites(
   return { lateWritesRefused, pausesWithoutTakeover };
 }
 
+function countPausedGrantsTakenOver(ops: Op[], faults: Fault[]): number {
+  return faults.filter(
+    (fault) =>
+      fault.kind === 'pause' &&
+      ops.some(
+        (op) =>
+          op.f === 'release' &&
+          op.owner === fault.owner &&
+          op.token === fault.token &&
+          op.result === 'ok' &&
+          op.released === false,
+      ),
+  ).length;
+}
+
 /** After each fault, someone else holds the lock again within one lease plus the bound. */
 function checkRecovery(grants: GrantRecord[], input: CheckInput, violations: Violation[]) {
   let max: number | null = null;
@@ -445,7 +624,13 @@ function checkRecovery(grants: GrantRecord[], input: CheckInput, violations: Vio
  * An acquire retried by its owner after a lost response gets the same grant back while that
  * grant is current; a release retried after a lost response changes nothing.
  */
-function checkRetries(ops: Op[], grants: GrantRecord[], violations: Violation[]) {
+function checkRetries(
+  ops: Op[],
+  grants: GrantRecord[],
+  semaphore: boolean,
+  violations: Violation[],
+) {
+  const fastestClockMs = Math.max(0, ...ops.map((op) => op.clockOffsetMs ?? 0));
   for (const lost of ops) {
     if (lost.hidden === undefined || lost.completeAt === null) continue;
     const retry = ops.find(
@@ -458,14 +643,9 @@ function checkRetries(ops: Op[], grants: GrantRecord[], violations: Violation[])
     );
     if (!retry) continue;
     if (lost.f === 'acquire' && lost.hidden.token !== undefined) {
-      const offset = lost.clockOffsetMs ?? 0;
-      // Still current: unexpired on the owner's own clock, and nobody else was granted since.
-      const current =
-        done(retry) + offset < (lost.hidden.expiresAt ?? 0) &&
-        !grants.some(
-          (g) =>
-            g.owner !== lost.owner && g.token > lost.hidden!.token! && g.invokeAt < done(retry),
-        );
+      const current = semaphore
+        ? permitStillCurrent(lost, retry, fastestClockMs)
+        : lockStillCurrent(lost, retry, grants);
       const got = retry.result === 'ok' ? retry.token : retry.hidden?.token;
       if (current && retry.result !== 'info' && got !== lost.hidden.token) {
         violations.push({
@@ -484,6 +664,26 @@ function checkRetries(ops: Op[], grants: GrantRecord[], violations: Violation[])
       });
     }
   }
+}
+
+/** Unexpired on the owner's own clock, and nobody else was granted the lock since. */
+function lockStillCurrent(lost: Op, retry: Op, grants: GrantRecord[]): boolean {
+  const offset = lost.clockOffsetMs ?? 0;
+  return (
+    done(retry) + offset < (lost.hidden?.expiresAt ?? 0) &&
+    !grants.some(
+      (g) => g.owner !== lost.owner && g.token > lost.hidden!.token! && g.invokeAt < done(retry),
+    )
+  );
+}
+
+/**
+ * Other permits granted since do not end this one: only its lease end does, after which any
+ * client may replace it. So it is current while unexpired on every client's clock (the
+ * owner's, which decides whether to give it back, included): the fastest one bounds them all.
+ */
+function permitStillCurrent(lost: Op, retry: Op, fastestClockMs: number): boolean {
+  return done(retry) + fastestClockMs < (lost.hidden?.expiresAt ?? 0);
 }
 
 /** A release that names a grant already superseded must change nothing. */

@@ -21,6 +21,16 @@ export interface ClientConfig {
   lostResponseRate: number;
   /** Test-only: write the register without fencing (the negative control). */
   unfenced: boolean;
+  /**
+   * The semaphore workload: take one permit of `lockId` as a semaphore of this many permits
+   * (acquire, hold, release; no register). @default the lock workload
+   */
+  permits?: number;
+  /**
+   * Test-only (the semaphore's negative control): add this client's permits to the item
+   * directly, past the limit, as a broken acquire would.
+   */
+  overcommit?: boolean;
   historyFile: string;
   /** Epoch ms after which the client finishes its iteration and exits; 0: wait for `start`. */
   stopAt: number;

@@ -1,6 +1,7 @@
 // One client OS process of the safety harness. It loops: acquire -> claim (fenced read) the
 // register -> short random work -> fenced write of the register + 1 -> release, and appends
-// every operation (invoke, completion, result, token) to its own history file.
+// every operation (invoke, completion, result, token) to its own history file. With
+// `permits`, it loops on one permit of a semaphore instead: acquire -> hold -> release.
 // Usage: node --import tsx safety/client.ts '<ClientConfig as JSON>'
 import { createDocumentClient, FencedOut, LockHeld, LockManager } from '../lib/core/index.js';
 import { localDynamoClient } from '../local/dynamodb-local.js';
@@ -8,6 +9,7 @@ import type { ClientConfig, FromClient, ToClient } from './client-config.js';
 import { HistoryWriter, type CompleteLine, type OpKind } from './history.js';
 import { httpLocks, libraryLocks, type SafetyGrant } from './lock-transports.js';
 import { LostResponse, loseResponses } from './lost-response.js';
+import { overcommitPermit } from './overcommit.js';
 import { between, seededRandom } from './random.js';
 import { Register, type RegisterRead } from './register.js';
 
@@ -62,7 +64,7 @@ let opCount = 0;
 async function record<T>(
   f: OpKind,
   owner: string,
-  fields: { token?: number; since?: number },
+  fields: { token?: number; since?: number; permits?: number },
   call: () => Promise<T>,
   describe: (result: T) => Partial<CompleteLine>,
 ): Promise<{ result: 'ok'; value: T } | { result: 'fail' | 'info'; error: unknown }> {
@@ -95,6 +97,33 @@ async function record<T>(
 /** Gives up retrying an indeterminate step a while after the run's end. */
 const retrying = () => Date.now() < config.stopAt + 5_000;
 const pauseAfterError = () => sleep(between(random, 50, 150));
+/** The semaphore's N on every permit operation, so the history says what was asked for. */
+const permitsField = config.permits === undefined ? {} : { permits: config.permits };
+
+/**
+ * The negative control's broken acquire: an honest attempt, and when every permit is held it
+ * writes itself in anyway, as a client that ignored the refusal and bypassed the limit would.
+ */
+async function overcommit(owner: string): Promise<SafetyGrant> {
+  try {
+    return await locks.acquire(config.lockId, owner, config.leaseMs, 0, config.permits);
+  } catch (err) {
+    if (!(err instanceof LockHeld)) throw err;
+    const forged = await overcommitPermit(doc, {
+      tableName: config.locksTable,
+      lockId: config.lockId,
+      owner,
+      leaseMs: config.leaseMs,
+    });
+    if (!forged) throw err;
+    return forged;
+  }
+}
+
+const take = (owner: string) =>
+  config.overcommit
+    ? overcommit(owner)
+    : locks.acquire(config.lockId, owner, config.leaseMs, config.waitMs, config.permits);
 
 async function acquire(owner: string): Promise<SafetyGrant | undefined> {
   const since = Date.now();
@@ -102,8 +131,8 @@ async function acquire(owner: string): Promise<SafetyGrant | undefined> {
     const outcome = await record(
       'acquire',
       owner,
-      { since },
-      () => locks.acquire(config.lockId, owner, config.leaseMs, config.waitMs),
+      { since, ...permitsField },
+      () => take(owner),
       (grant) => ({ token: grant.token, expiresAt: grant.expiresAt }),
     );
     if (outcome.result === 'ok') return outcome.value;
@@ -135,8 +164,8 @@ async function release(owner: string, token: number): Promise<void> {
     const outcome = await record(
       'release',
       owner,
-      { token },
-      () => locks.release(config.lockId, owner, token),
+      { token, ...permitsField },
+      () => locks.release(config.lockId, owner, token, config.permits),
       (result) => ({ released: result.released }),
     );
     if (outcome.result !== 'info') return;
@@ -148,20 +177,25 @@ async function release(owner: string, token: number): Promise<void> {
 tell({ type: 'ready' });
 if (config.stopAt === 0) await start;
 
-for (let iteration = 1; Date.now() < config.stopAt; iteration++) {
-  const owner = `${config.name}:${iteration}`;
+/** Works inside the section for a short random time, or longer when armed for a fault. */
+async function work(owner: string, token: number): Promise<void> {
+  let workMs = between(random, config.workMs[0], config.workMs[1]);
+  if (armed) {
+    // The orchestrator pauses or kills us during this (longer) piece of work.
+    armed = false;
+    workMs = config.armedWorkMs;
+    tell({ type: 'claimed', owner, token });
+  }
+  await sleep(workMs);
+}
+
+/** The lock workload: the register is read and written back under the lock, fenced. */
+async function lockIteration(owner: string): Promise<void> {
   const grant = await acquire(owner);
-  if (!grant) continue;
+  if (!grant) return;
   const seen = await claim(owner, grant.token);
   if (seen) {
-    let workMs = between(random, config.workMs[0], config.workMs[1]);
-    if (armed) {
-      // The orchestrator pauses or kills us during this (longer) piece of work.
-      armed = false;
-      workMs = config.armedWorkMs;
-      tell({ type: 'claimed', owner, token: grant.token });
-    }
-    await sleep(workMs);
+    await work(owner, grant.token);
     // Not retried: an indeterminate write stays indeterminate, and the checker resolves it
     // from the register's log.
     await record(
@@ -173,6 +207,22 @@ for (let iteration = 1; Date.now() < config.stopAt; iteration++) {
     );
   }
   await release(owner, grant.token);
+}
+
+/** The semaphore workload: what is checked is how many permits are held at once. */
+async function permitIteration(owner: string): Promise<void> {
+  const grant = await acquire(owner);
+  if (!grant) return;
+  await work(owner, grant.token);
+  await release(owner, grant.token);
+  // Otherwise the broken client mostly takes back the permit it just freed, honestly, before
+  // the waiting clients do; once they hold every permit, its acquire goes past the limit.
+  if (config.overcommit) await sleep(between(random, config.workMs[0], config.workMs[1]));
+}
+
+for (let iteration = 1; Date.now() < config.stopAt; iteration++) {
+  const owner = `${config.name}:${iteration}`;
+  await (config.permits === undefined ? lockIteration(owner) : permitIteration(owner));
 }
 ddb.destroy();
 process.exit(0);

@@ -47,6 +47,8 @@ export interface Op {
   expiresAt?: number;
   /** acquire: when the first attempt for this owner began (retries share it). */
   since?: number;
+  /** acquire and release of a semaphore's permit: the semaphore's number of permits. */
+  permits?: number;
   /** release `ok`. */
   released?: boolean;
   /** claim `ok`: the register value read. */
@@ -77,6 +79,7 @@ export interface InvokeLine {
   at: number;
   token?: number;
   since?: number;
+  permits?: number;
 }
 
 export interface CompleteLine {
@@ -147,6 +150,7 @@ export function readHistory(files: string[]): Op[] {
           transport: meta?.transport ?? 'library',
           ...(line.token === undefined ? {} : { token: line.token }),
           ...(line.since === undefined ? {} : { since: line.since }),
+          ...(line.permits === undefined ? {} : { permits: line.permits }),
         };
         open.set(line.id, op);
         ops.push(op);

@@ -11,10 +11,21 @@ export interface SafetyGrant {
   expiresAt: number;
 }
 
-/** The lock operations of the workload. */
+/** The lock operations of the workload; with `permits`, on a permit of a semaphore. */
 export interface SafetyLocks {
-  acquire(lockId: string, owner: string, leaseMs: number, waitMs: number): Promise<SafetyGrant>;
-  release(lockId: string, owner: string, token: number): Promise<{ released: boolean }>;
+  acquire(
+    lockId: string,
+    owner: string,
+    leaseMs: number,
+    waitMs: number,
+    permits?: number,
+  ): Promise<SafetyGrant>;
+  release(
+    lockId: string,
+    owner: string,
+    token: number,
+    permits?: number,
+  ): Promise<{ released: boolean }>;
 }
 
 /**
@@ -24,9 +35,15 @@ export interface SafetyLocks {
  */
 export function libraryLocks(manager: LockManager): SafetyLocks {
   return {
-    acquire: (lockId, owner, leaseMs, waitMs) =>
-      manager.acquire(lockId, { owner, leaseMs, waitMs }),
-    release: (lockId, owner, token) => manager.release(lockId, { owner, token }),
+    acquire: (lockId, owner, leaseMs, waitMs, permits) =>
+      manager.acquire(lockId, {
+        owner,
+        leaseMs,
+        waitMs,
+        ...(permits === undefined ? {} : { permits }),
+      }),
+    release: (lockId, owner, token, permits) =>
+      manager.release(lockId, { owner, token, ...(permits === undefined ? {} : { permits }) }),
   };
 }
 
@@ -56,14 +73,16 @@ export function httpLocks(baseUrl: string, lostRate: number, random: () => numbe
     return JSON.parse(text) as Record<string, unknown>;
   };
   return {
-    async acquire(lockId, owner, leaseMs, waitMs) {
-      const json = await post(lockId, 'acquire', { owner, leaseMs, waitMs }, waitMs + 10_000);
+    async acquire(lockId, owner, leaseMs, waitMs, permits) {
+      const body = { owner, leaseMs, waitMs, ...(permits === undefined ? {} : { permits }) };
+      const json = await post(lockId, 'acquire', body, waitMs + 10_000);
       const grant = { token: Number(json.token), expiresAt: Number(json.expiresAt) };
       if (random() < lostRate) throw new LostResponse(grant);
       return grant;
     },
-    async release(lockId, owner, token) {
-      const json = await post(lockId, 'release', { owner, token }, 10_000);
+    async release(lockId, owner, token, permits) {
+      const body = { owner, token, ...(permits === undefined ? {} : { permits }) };
+      const json = await post(lockId, 'release', body, 10_000);
       const released = json.released === true;
       if (random() < lostRate) throw new LostResponse({ released });
       return { released };

@@ -33,6 +33,8 @@ function outcomeOf(
 ): HiddenOutcome {
   const expression = input.UpdateExpression ?? '';
   const values = input.ExpressionAttributeValues ?? {};
+  const permit = permitOutcome(expression, values, output);
+  if (permit) return permit;
   if (expression.includes('if_not_exists')) {
     // acquire: the new token is the old counter (or the clock, for a new item) plus one.
     const old = output.Attributes?.token;
@@ -43,6 +45,29 @@ function outcomeOf(
   // A fenced write sets more than the fence; a claim (fenced read) sets only the fence.
   if (expression.includes(',')) return { applied: true };
   return {};
+}
+
+/**
+ * What an applied semaphore write did, or undefined for any other write: taking a permit (a
+ * free entry or an expired one replaced, both answering the new counter; or the semaphore
+ * created with its first permit, whose token the request itself carries), or releasing one.
+ */
+function permitOutcome(
+  expression: string,
+  values: Record<string, unknown>,
+  output: { Attributes?: Record<string, unknown> },
+): HiddenOutcome | undefined {
+  const entry = values[':entry'] as { expiresAt?: number } | undefined;
+  if (entry !== undefined) {
+    return { token: Number(output.Attributes?.token), expiresAt: Number(entry.expiresAt) };
+  }
+  const created = values[':holders'] as Record<string, { expiresAt?: number }> | undefined;
+  if (created !== undefined) {
+    const [first] = Object.values(created);
+    return { token: Number(values[':token']), expiresAt: Number(first?.expiresAt) };
+  }
+  if (expression.startsWith('REMOVE #holders.#me')) return { released: true };
+  return undefined;
 }
 
 /**

@@ -2,14 +2,14 @@
 // (persisting to a temporary folder, so it can be restarted mid-run), the local HTTP API in a
 // process of its own, and for each scenario and seed a few client OS processes; injects the
 // scenario's faults, checks the recorded history, prints a summary table and writes it as JSON
-// under results/safety/. Exits non-zero on any violation, or if the negative control (fencing
-// switched off) is NOT caught.
+// under results/safety/. Exits non-zero on any violation, or if a negative control (fencing
+// switched off; a semaphore's limit broken) is NOT caught.
 //
 // Options: --seeds N (seeds 1..N, default 2) | --seed S (one seed, repeatable)
 //          --duration S (seconds of workload per run, default 6) | --scenario NAME (repeatable)
 //          --lease-ms MS (default 1000, the least the API takes) | --recovery-bound-ms MS (default 1000)
-//          --unfenced (run the chosen scenarios with fencing off: they must then fail)
-//          --no-http (library clients only) | --no-control (skip the negative control)
+//          --unfenced (run the chosen lock scenarios with fencing off: they must then fail)
+//          --no-http (library clients only) | --no-control (skip the negative controls)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,12 +25,12 @@ import {
   localDynamoClient,
   startDynamoDbLocal,
 } from '../local/dynamodb-local.js';
-import { type CheckReport, checkHistory, type Fault } from './checker.js';
+import { type CheckName, type CheckReport, checkHistory, type Fault } from './checker.js';
 import type { ClientConfig, FromClient, ToClient } from './client-config.js';
 import { readHistory } from './history.js';
 import { between, seededRandom } from './random.js';
 import { readRegister } from './register.js';
-import { NEGATIVE_CONTROL, SCENARIOS, type ClientSpec, type Scenario } from './scenarios.js';
+import { NEGATIVE_CONTROLS, SCENARIOS, type ClientSpec, type Scenario } from './scenarios.js';
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const CLIENT_SCRIPT = here('./client.ts');
@@ -74,7 +74,7 @@ function parseOptions(argv: string[]): Options {
   const seeds =
     values.seed?.map((s) => positive('seed', s, 1)) ??
     [...Array(positive('seeds', values.seeds, 2)).keys()].map((i) => i + 1);
-  const all = [...SCENARIOS, NEGATIVE_CONTROL];
+  const all = [...SCENARIOS, ...NEGATIVE_CONTROLS];
   const scenarios = values.scenario
     ? values.scenario.map((name) => {
         const found = all.find((s) => s.name === name);
@@ -273,6 +273,8 @@ interface RunResult {
   scenario: string;
   seed: number;
   unfenced: boolean;
+  /** A negative control: it must be caught (by `mustCatch`, when named). */
+  control?: { mustCatch?: CheckName };
   durationMs: number;
   report: CheckReport;
   /** Problems of the harness itself (a fault that was never injected, a client crash). */
@@ -289,7 +291,9 @@ async function runScenario(
   infra: Infrastructure,
   options: Options,
 ) {
-  const unfenced = scenario.unfenced === true || options.unfenced;
+  // Only the lock workload has a register to leave unfenced.
+  const unfenced =
+    scenario.permits === undefined && (scenario.unfenced === true || options.unfenced);
   const runName = `${scenario.name}${unfenced && !scenario.unfenced ? '-unfenced' : ''}-s${seed}`;
   const dir = join(infra.dir, runName);
   mkdirSync(dir);
@@ -317,9 +321,11 @@ async function runScenario(
         transport === 'library' ? Math.round((spec.clockOffsetLeases ?? 0) * leaseMs) : 0,
       lostResponseRate: scenario.lostResponseRate ?? 0,
       unfenced,
+      ...(scenario.permits === undefined ? {} : { permits: scenario.permits }),
+      ...(spec.overcommit && transport === 'library' ? { overcommit: true } : {}),
       historyFile: join(dir, `${name}.jsonl`),
       stopAt,
-      workMs: [5, 30],
+      workMs: scenario.workMs ?? [5, 30],
       armedWorkMs: 400,
     };
     const child = spawn(
@@ -437,6 +443,7 @@ async function runScenario(
     faults,
     leaseMs,
     recoveryBoundMs: options.recoveryBoundMs,
+    ...(scenario.permits === undefined ? {} : { permits: scenario.permits }),
   });
 
   // A fault the scenario names that never happened would make a clean result meaningless.
@@ -447,9 +454,11 @@ async function runScenario(
     problems.push('DynamoDB Local was not restarted');
   if (scenario.lostResponseRate && !injected['lost-response'])
     problems.push('no response was lost');
-  // (With restarts, a late write may instead meet DynamoDB down: not every run can show this.)
+  // (With restarts, a late write may instead meet DynamoDB down: not every run can show this.
+  // A semaphore's holders write nothing: its pause shows in the permits the checker counts.)
   if (
     scenario.pause &&
+    scenario.permits === undefined &&
     !scenario.dbRestart &&
     !unfenced &&
     report.figures.lateWritesRefused === 0
@@ -462,6 +471,7 @@ async function runScenario(
     scenario: scenario.name,
     seed,
     unfenced,
+    ...(scenario.control ? { control: scenario.control } : {}),
     durationMs: Date.now() - started,
     report,
     problems,
@@ -487,6 +497,8 @@ function table(results: RunResult[]) {
     'clients',
     'ops',
     'grants',
+    'acquires refused',
+    'permits held (max/N)',
     'writes ok',
     'refused',
     'late refused',
@@ -500,11 +512,13 @@ function table(results: RunResult[]) {
   const rows = results.map((r) => {
     const f = r.report.figures;
     return [
-      r.scenario + (r.unfenced && r.scenario !== NEGATIVE_CONTROL.name ? ' (unfenced)' : ''),
+      r.scenario + (r.unfenced && !r.control ? ' (unfenced)' : ''),
       String(r.seed),
       String(f.processes),
       String(f.ops),
       String(f.grants),
+      String(f.acquiresRefused),
+      f.permits === null ? '-' : `${f.maxPermitsHeld}/${f.permits}`,
       String(f.writesAccepted),
       String(f.writesRefused),
       String(f.lateWritesRefused),
@@ -521,12 +535,53 @@ function table(results: RunResult[]) {
     .join('\n');
 }
 
+/** The figures of one run on one line: the lock workload's writes, or the semaphore's permits. */
+function runLine(r: RunResult) {
+  const f = r.report.figures;
+  const work =
+    f.permits === null
+      ? `${f.writesAccepted} writes, ${f.writesRefused} refused`
+      : `${f.acquiresRefused} refused, at most ${f.maxPermitsHeld} of ${f.permits} permits held` +
+        (f.faults.pause
+          ? `, ${f.pausedGrantsTakenOver} of ${f.faults.pause} paused taken over`
+          : '');
+  return (
+    `${r.scenario} seed ${r.seed}: ${f.ops} ops, ${f.grants} grants, ${work}, ` +
+    `faults ${faultText(f.faults)}, ${f.violations} violations` +
+    `${r.problems.length ? `, PROBLEMS: ${r.problems.join('; ')}` : ''} (${r.durationMs} ms)\n`
+  );
+}
+
+const checksCaught = (r: RunResult) => [...new Set(r.report.violations.map((v) => v.check))];
+
+/** What a run got wrong: violations in a clean run, or a control (or unfenced run) not caught. */
+function failuresOf(r: RunResult): string[] {
+  const name = `${r.scenario} seed ${r.seed}`;
+  const problems = r.problems.map((p) => `${name}: ${p}`);
+  const caught = checksCaught(r);
+  if (r.control) {
+    const wanted = r.control.mustCatch;
+    const missed = wanted ? !caught.includes(wanted) : caught.length === 0;
+    return missed
+      ? [`${name}: negative control not caught${wanted ? ` (no ${wanted})` : ''}`, ...problems]
+      : problems;
+  }
+  if (r.unfenced) {
+    return caught.length > 0
+      ? problems
+      : [`${name}: unfenced writes but the checker found no violation`, ...problems];
+  }
+  return r.report.violations.length > 0
+    ? [`${name}: ${r.report.violations.length} violations`, ...problems]
+    : problems;
+}
+
 async function main() {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = parseOptions(process.argv.slice(2));
   const infra = new Infrastructure();
   const results: RunResult[] = [];
-  let control: RunResult | undefined;
+  const controls: RunResult[] = [];
   const startedAt = new Date();
   const stopOnSignal = () => {
     for (const client of running) client.child.kill('SIGKILL');
@@ -545,48 +600,29 @@ async function main() {
       for (const scenario of options.scenarios) {
         const result = await runScenario(scenario, seed, infra, options);
         results.push(result);
-        const f = result.report.figures;
-        process.stdout.write(
-          `${scenario.name} seed ${seed}: ${f.ops} ops, ${f.grants} grants, ${f.writesAccepted} writes, ` +
-            `${f.writesRefused} refused, faults ${faultText(f.faults)}, ${f.violations} violations` +
-            `${result.problems.length ? `, PROBLEMS: ${result.problems.join('; ')}` : ''} (${result.durationMs} ms)\n`,
-        );
+        process.stdout.write(runLine(result));
       }
     }
-    if (options.control) {
-      control = await runScenario(NEGATIVE_CONTROL, options.seeds[0], infra, options);
-      const f = control.report.figures;
+    for (const scenario of options.control ? NEGATIVE_CONTROLS : []) {
+      const control = await runScenario(scenario, options.seeds[0], infra, options);
+      controls.push(control);
       process.stdout.write(
-        `negative control (unfenced) seed ${options.seeds[0]}: ${f.violations} violations found ` +
-          `(${[...new Set(control.report.violations.map((v) => v.check))].join(', ') || 'none'})\n`,
+        `${scenario.name} (negative control) seed ${control.seed}: ` +
+          `${control.report.violations.length} violations found ` +
+          `(${checksCaught(control).join(', ') || 'none'})\n`,
       );
     }
   } finally {
     await infra.stop();
   }
 
-  // Expected outcome: zero violations when fenced; violations when unfenced (the checker works).
-  const caught = (r: RunResult) => r.report.violations.length > 0;
-  const failures = [
-    ...results.flatMap((r) =>
-      r.unfenced
-        ? caught(r)
-          ? []
-          : [`${r.scenario} seed ${r.seed}: unfenced writes but the checker found no violation`]
-        : caught(r)
-          ? [`${r.scenario} seed ${r.seed}: ${r.report.violations.length} violations`]
-          : [],
-    ),
-    ...results.flatMap((r) => r.problems.map((p) => `${r.scenario} seed ${r.seed}: ${p}`)),
-    ...(control && !caught(control)
-      ? ['negative control: the checker did not catch unfenced writes']
-      : []),
-    ...(control ? control.problems.map((p) => `negative control: ${p}`) : []),
-  ];
+  // Expected outcome: zero violations in a clean run; violations in a control (the checker works).
+  const all = [...results, ...controls];
+  const failures = all.flatMap(failuresOf);
 
-  const summary = table(control ? [...results, control] : results);
+  const summary = table(all);
   process.stdout.write(`\n${summary}\n\n`);
-  for (const r of control ? [...results, control] : results) {
+  for (const r of all) {
     for (const v of r.report.violations.slice(0, 5)) {
       process.stdout.write(`  ${r.scenario} seed ${r.seed} [${v.check}] ${v.message}\n`);
     }
@@ -607,7 +643,7 @@ async function main() {
       passed: failures.length === 0,
       failures,
       runs: results.map(serialize),
-      negativeControl: control ? serialize(control) : null,
+      negativeControls: controls.map(serialize),
     },
     null,
     2,
@@ -619,10 +655,12 @@ async function main() {
     process.stdout.write(`\nFAILED:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
     process.exit(1);
   }
+  const clean = results.filter((r) => !r.unfenced && !r.control).length;
+  const expectedCaught = all.length - clean;
   process.stdout.write(
-    `\nPASSED: ${results.filter((r) => !r.unfenced).length} fenced runs with zero violations` +
-      (control || results.some((r) => r.unfenced)
-        ? '; unfenced writes caught by the checker\n'
+    `\nPASSED: ${clean} runs with zero violations` +
+      (expectedCaught > 0
+        ? `; ${expectedCaught} negative controls and unfenced runs caught by the checker\n`
         : '\n'),
   );
 }
@@ -632,6 +670,7 @@ function serialize(r: RunResult) {
     scenario: r.scenario,
     seed: r.seed,
     unfenced: r.unfenced,
+    ...(r.control ? { control: r.control } : {}),
     durationMs: r.durationMs,
     figures: r.report.figures,
     violations: r.report.violations.slice(0, 50),

@@ -1,10 +1,14 @@
-// The scenarios of the harness: one per fault, a mixed one, and the negative control.
+// The scenarios of the harness: one per fault, a mixed one, a semaphore under the faults, and
+// the negative controls.
+import type { CheckName } from './checker.js';
 
 /** One client process of a scenario. */
 export interface ClientSpec {
   transport: 'library' | 'http';
   /** Offset of the client's clock, as a multiple of the lease (library clients only). @default 0 */
   clockOffsetLeases?: number;
+  /** Test-only: writes its permits past the semaphore's limit (library clients only). */
+  overcommit?: boolean;
 }
 
 export interface Scenario {
@@ -21,12 +25,30 @@ export interface Scenario {
   lostResponseRate?: number;
   /** Scales the run's `--duration`, for scenarios that must fit several faults. @default 1 */
   durationFactor?: number;
+  /** How long a holder works inside its section, in ms. @default [5, 30] */
+  workMs?: [number, number];
   /** Test-only: unfenced register writes. The checker must then report violations. */
   unfenced?: boolean;
+  /**
+   * The semaphore workload on a semaphore of this many permits (acquire, hold, release: no
+   * register). @default the lock workload
+   */
+  permits?: number;
+  /**
+   * A negative control: broken on purpose, so the checker must report violations (at least
+   * one of `mustCatch`, when named).
+   */
+  control?: { mustCatch?: CheckName };
 }
 
 const lib: ClientSpec = { transport: 'library' };
 const http: ClientSpec = { transport: 'http' };
+/**
+ * A permit is held longer than the lock, longer than a DynamoDB request takes even on a busy
+ * machine: so N permits are often held at once, and a permit taken past the limit then
+ * overlaps them (the lock's register writes give its section that length by themselves).
+ */
+const PERMIT_WORK_MS: [number, number] = [50, 150];
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -73,6 +95,33 @@ export const SCENARIOS: Scenario[] = [
     lostResponseRate: 0.05,
     durationFactor: 2,
   },
+  {
+    name: 'semaphore',
+    description:
+      'five clients on a semaphore of 2 permits: pauses, kills, a restart, 10% lost responses',
+    clients: [lib, lib, lib, http, http],
+    permits: 2,
+    pause: true,
+    kill: true,
+    dbRestart: true,
+    lostResponseRate: 0.1,
+    durationFactor: 1.5,
+    workMs: PERMIT_WORK_MS,
+  },
+  {
+    name: 'semaphore-skew',
+    description: 'the semaphore with one client clock 2.5 leases ahead, one 2.5 leases behind',
+    clients: [
+      lib,
+      { transport: 'library', clockOffsetLeases: 2.5 },
+      { transport: 'library', clockOffsetLeases: -2.5 },
+      http,
+      http,
+    ],
+    permits: 2,
+    durationFactor: 0.5,
+    workMs: PERMIT_WORK_MS,
+  },
 ];
 
 /** The pause scenario with fencing switched off in the register write. */
@@ -82,4 +131,18 @@ export const NEGATIVE_CONTROL: Scenario = {
   clients: [lib, lib, http, http],
   pause: true,
   unfenced: true,
+  control: {},
 };
+
+/** The semaphore workload with one client that takes its permits past the limit. */
+export const SEMAPHORE_CONTROL: Scenario = {
+  name: 'semaphore-control',
+  description: 'the semaphore workload with one client overcommitting: more than N permits held',
+  clients: [{ transport: 'library', overcommit: true }, lib, lib, http, http],
+  permits: 2,
+  workMs: PERMIT_WORK_MS,
+  control: { mustCatch: 'at-most-n-permits' },
+};
+
+/** Every default run ends with these, on its first seed. */
+export const NEGATIVE_CONTROLS: Scenario[] = [NEGATIVE_CONTROL, SEMAPHORE_CONTROL];

@@ -358,6 +358,209 @@ describe('the safety checker', () => {
   });
 });
 
+describe('the safety checker on a semaphore of 2 permits', () => {
+  const acquire = (owner: string, token: number, t: number, fields: Partial<Op> = {}) =>
+    op({ f: 'acquire', owner, invokeAt: t, token, expiresAt: t + LEASE, permits: 2, ...fields });
+  const release = (owner: string, token: number, t: number) =>
+    op({ f: 'release', owner, invokeAt: t, token, released: true, permits: 2 });
+  const checkSemaphore = (ops: Op[]) => check({ ops, permits: 2 });
+  const semaphoreChecks = (ops: Op[]) => checkSemaphore(ops).violations.map((v) => v.check);
+
+  // a and b hold from t=1; c is refused; b releases at 30, and c is granted at 40.
+  const clean = () => [
+    acquire('a:1', 10, 0),
+    acquire('b:1', 11, 5),
+    op({ f: 'acquire', owner: 'c:1', invokeAt: 10, result: 'fail', error: 'LockHeld' }),
+    release('b:1', 11, 30),
+    acquire('c:1', 12, 40),
+    release('a:1', 10, 50),
+    release('c:1', 12, 60),
+  ];
+
+  it('passes a clean history and counts its figures', () => {
+    const report = checkSemaphore(clean());
+    expect(report.violations).toEqual([]);
+    expect(report.figures).toMatchObject({
+      grants: 3,
+      acquiresRefused: 1,
+      permits: 2,
+      maxPermitsHeld: 2,
+      violations: 0,
+    });
+  });
+
+  describe('at-most-n-permits', () => {
+    it('catches a third permit granted while two were held, naming the instant and holders', () => {
+      const ops = [acquire('a:1', 10, 0), acquire('b:1', 11, 5), acquire('c:1', 12, 20)];
+      const { violations, figures } = checkSemaphore(ops);
+      expect(violations).toEqual([
+        {
+          check: 'at-most-n-permits',
+          message:
+            'at 21, 3 permits of 2 were held: a:1 (token 10, held from 1 until 100), ' +
+            'b:1 (token 11, held from 6 until 105), c:1 (token 12, held from 21 until 120)',
+        },
+      ]);
+      expect(figures.maxPermitsHeld).toBe(3);
+    });
+
+    it('reports one violation per episode, not one per grant inside it', () => {
+      const ops = [
+        acquire('a:1', 10, 0),
+        acquire('b:1', 11, 5),
+        acquire('c:1', 12, 20),
+        release('c:1', 12, 30),
+        acquire('d:1', 13, 25),
+      ];
+      expect(semaphoreChecks(ops)).toEqual(['at-most-n-permits']);
+    });
+
+    it('accepts a permit that replaced one whose lease had ended', () => {
+      const ops = [acquire('a:1', 10, 0), acquire('b:1', 11, 5), acquire('c:1', 12, 99)];
+      expect(semaphoreChecks(ops)).toEqual([]);
+    });
+
+    it('does not count a permit from before its acquire completed, nor an unknown outcome', () => {
+      const ops = [
+        acquire('a:1', 10, 0),
+        acquire('b:1', 11, 5),
+        release('b:1', 11, 30),
+        // Invoked while b held its permit, completed after b began its release: no proof.
+        acquire('c:1', 12, 20, { completeAt: 31 }),
+        // Maybe written, maybe not: a 5xx proves nothing.
+        op({ f: 'acquire', owner: 'd:1', invokeAt: 40, result: 'info', error: 'Unavailable' }),
+      ];
+      expect(semaphoreChecks(ops)).toEqual([]);
+    });
+
+    it('counts a permit whose acquire lost its response, from that acquire completing', () => {
+      const ops = [
+        acquire('a:1', 10, 0),
+        acquire('b:1', 11, 5),
+        op({
+          f: 'acquire',
+          owner: 'c:1',
+          invokeAt: 20,
+          result: 'info',
+          error: 'LostResponse',
+          hidden: { token: 12, expiresAt: 120 },
+        }),
+      ];
+      expect(semaphoreChecks(ops)).toEqual(['at-most-n-permits']);
+    });
+
+    it('lets a fast client replace a permit its clock reads as expired, and counts it', () => {
+      const ops = [
+        acquire('a:1', 10, 0),
+        acquire('b:1', 11, 5),
+        acquire('f:1', 12, 20, { clockOffsetMs: 250, expiresAt: 370 }),
+        acquire('c:1', 13, 30),
+      ];
+      const report = checkSemaphore(ops);
+      expect(report.violations).toEqual([]);
+      expect(report.figures.skewedTakeovers).toBe(1);
+    });
+
+    it('does not let a slow client excuse a third permit: its clock sees nothing expired', () => {
+      const ops = [
+        acquire('a:1', 10, 0),
+        acquire('b:1', 11, 5),
+        // Its clock read -230 at t=20, so its own lease ended before it began.
+        acquire('s:1', 12, 20, { clockOffsetMs: -250, expiresAt: -130 }),
+        acquire('c:1', 13, 30),
+      ];
+      const report = checkSemaphore(ops);
+      expect(report.violations.map((v) => v.check)).toEqual(['at-most-n-permits']);
+      expect(report.figures.skewedTakeovers).toBe(0);
+    });
+  });
+
+  it('catches one token granted to two permits (permit-tokens-unique)', () => {
+    const ops = [acquire('a:1', 10, 0), release('a:1', 10, 10), acquire('b:1', 10, 20)];
+    expect(semaphoreChecks(ops)).toEqual(['permit-tokens-unique']);
+  });
+
+  describe('one-permit-per-owner', () => {
+    it('catches a retried acquire that took a second permit beside its own', () => {
+      const ops = [
+        op({
+          f: 'acquire',
+          owner: 'a:1',
+          invokeAt: 0,
+          result: 'info',
+          error: 'LockServiceUnavailable',
+          hidden: { token: 10, expiresAt: 100 },
+        }),
+        acquire('a:1', 11, 10, { since: 0 }),
+      ];
+      expect(semaphoreChecks(ops)).toEqual(['one-permit-per-owner', 'idempotent-retry']);
+    });
+
+    it('accepts an owner that took a new permit once its own had expired', () => {
+      const ops = [acquire('a:1', 10, 0), acquire('a:1', 11, 100, { since: 0 })];
+      expect(semaphoreChecks(ops)).toEqual([]);
+    });
+  });
+
+  describe('idempotent-retry', () => {
+    const lost = op({
+      f: 'acquire',
+      owner: 'a:1',
+      invokeAt: 0,
+      result: 'info',
+      error: 'LostResponse',
+      hidden: { token: 10, expiresAt: 100 },
+      permits: 2,
+    });
+
+    it('catches a retry refused while its permit was current, though others were granted', () => {
+      const ops = [
+        lost,
+        acquire('b:1', 11, 5),
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 20, result: 'fail', error: 'LockHeld' }),
+      ];
+      expect(semaphoreChecks(ops)).toEqual(['idempotent-retry']);
+      // For a lock, b's grant ends a's (the retry is then rightly refused).
+      expect(checks({ ops })).not.toContain('idempotent-retry');
+    });
+
+    it('excuses a retry after a fast clock could have replaced the permit', () => {
+      const ops = [
+        lost,
+        acquire('f:1', 11, 5, { clockOffsetMs: 250, expiresAt: 355 }),
+        op({ f: 'acquire', owner: 'a:1', invokeAt: 20, result: 'fail', error: 'LockHeld' }),
+      ];
+      expect(semaphoreChecks(ops)).toEqual([]);
+    });
+  });
+
+  it('counts a paused permit taken over while its holder was stopped', () => {
+    const pause: Fault = {
+      kind: 'pause',
+      process: 'a',
+      owner: 'a:1',
+      token: 10,
+      at: 5,
+      until: 200,
+    };
+    const ops = [
+      acquire('a:1', 10, 0),
+      acquire('b:1', 11, 5),
+      acquire('c:1', 12, 110),
+      op({ ...release('a:1', 10, 200), released: false }),
+    ];
+    const report = check({ ops, permits: 2, faults: [pause] });
+    expect(report.violations).toEqual([]);
+    expect(report.figures.pausedGrantsTakenOver).toBe(1);
+  });
+
+  it('does not call a permit released after a newer grant stale', () => {
+    const ops = [acquire('a:1', 10, 0), acquire('b:1', 11, 5), release('a:1', 10, 20)];
+    expect(semaphoreChecks(ops)).toEqual([]);
+    expect(check({ ops }).violations.map((v) => v.check)).toContain('stale-release');
+  });
+});
+
 describe('readHistory', () => {
   it('pairs invocations with completions and keeps unfinished ones as indeterminate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'safety-history-'));
