@@ -35,7 +35,9 @@ function outcomeOf(
   const values = input.ExpressionAttributeValues ?? {};
   const permit = permitOutcome(expression, values, output);
   if (permit) return permit;
-  if (expression.includes('if_not_exists')) {
+  // A queue ticket (`ADD #issued`) grants nothing: an acquire that lost it grants nothing either.
+  if (expression.startsWith('ADD #issued')) return {};
+  if (expression.includes('#owner = :owner')) {
     // acquire: the new token is the old counter (or the clock, for a new item) plus one.
     const old = output.Attributes?.token;
     const base = typeof old === 'number' ? old : Number(values[':now']);

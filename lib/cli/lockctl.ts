@@ -289,9 +289,11 @@ function failure(
     return EXIT.usage;
   }
   if (e instanceof LockHeld) {
-    err.write(
-      `lockctl: "${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}\n`,
-    );
+    // Refused for callers queued first, the lock itself free: the error's own words say so.
+    const why = e.owner
+      ? `"${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}`
+      : e.message;
+    err.write(`lockctl: ${why}\n`);
     return EXIT.held;
   }
   if (e instanceof LockLost) {

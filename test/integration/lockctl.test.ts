@@ -1,11 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockManager } from '../../lib/index.js';
-import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
+import { documentClient, freshLockTable } from '../support/dynamodb.js';
+import { startLockctl } from '../support/lockctl.js';
 
-const lockctl = new URL('../../dist/cli/main.js', import.meta.url).pathname;
 let tableName: string;
 let dir: string;
 
@@ -15,35 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Run {
-  child: ChildProcess;
-  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
-
-function start(args: string[]): Run {
-  const child = spawn(
-    process.execPath,
-    [
-      lockctl,
-      ...args.slice(0, 2),
-      '--table',
-      tableName,
-      '--dynamodb-endpoint',
-      endpoint(),
-      ...args.slice(2),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code) => resolve({ code, stdout, stderr })),
-  );
-  return { child, done };
-}
-
+const start = (args: string[]) => startLockctl(args, tableName);
 const lockctlRun = (args: string[]) => start(args).done;
 
 /** The lock as DynamoDB has it, read past lockctl. */

@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { LockManager } from '../../lib/index.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
+import { runWithLocalAws } from '../support/run-node.js';
 
 const SCRIPT = new URL('../support/middy-lock-exit.mjs', import.meta.url).pathname;
 
@@ -9,26 +9,7 @@ beforeAll(async () => {
   tableName = await freshLockTable();
 });
 
-/** Runs the handler script with the SDK pointed at DynamoDB Local; resolves when it exits. */
-function run(args: string[]) {
-  const env = {
-    ...process.env,
-    NODE_OPTIONS: '',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint(),
-    AWS_REGION: 'local',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  };
-  return new Promise<{ code: number | null; stdout: string; exitedAt: number }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, exitedAt: Date.now() }));
-    },
-  );
-}
+const run = (args: string[]) => runWithLocalAws(args, endpoint());
 
 describe('nothing outlives a locked invocation', () => {
   it.each([

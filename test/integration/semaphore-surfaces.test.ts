@@ -1,139 +1,86 @@
-import { spawn } from 'node:child_process';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
-import { readConfig } from '../../lambdas/service/config.js';
-import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
-import { LockClient, LockHeld, ValidationError } from '../../lib/index.js';
-import { startLocalLambda, type LocalLambda } from '../../local/lambda-endpoint.js';
-import { startLocalServer, type LocalServer } from '../../local/server.js';
-import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
+import { LockHeld, ValidationError } from '../../lib/index.js';
+import { freshLockTable } from '../support/dynamodb.js';
+import { startLockctl } from '../support/lockctl.js';
+import { startTransports, TRANSPORT_NAMES, type Transports } from '../support/transports.js';
 
 let tableName: string;
-let server: LocalServer;
-let lambda: LocalLambda;
-let lambdaClient: LambdaClient;
-let service: LockUseCase;
-const doc = documentClient();
+let transports: Transports;
 
 beforeAll(async () => {
   tableName = await freshLockTable('sem-surfaces');
-  server = await startLocalServer({ tableName, dynamodbEndpoint: endpoint(), port: 0 });
-  service = new LockUseCase(
-    readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() }),
-  );
-  lambda = await startLocalLambda({ 'lock-direct': createInvokeHandler(service) });
-  lambdaClient = new LambdaClient({
-    endpoint: lambda.url,
-    region: 'local',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  transports = await startTransports(tableName);
 });
+afterAll(() => transports.close());
 
-afterAll(async () => {
-  await server.close();
-  await lambda.close();
-  service.close();
-  lambdaClient.destroy();
-  doc.destroy();
-});
+describe.each(TRANSPORT_NAMES.map((name) => [name, () => transports.client(name)] as const))(
+  'a semaphore over %s',
+  (name, makeClient) => {
+    const id = (suffix: string) => `${name}/sem/${suffix}`;
 
-const transports: [string, () => LockClient][] = [
-  ['dynamodb', () => new LockClient({ transport: 'dynamodb', tableName, client: doc })],
-  ['http', () => new LockClient({ transport: 'http', endpoint: server.url })],
-  [
-    'lambda',
-    () =>
-      new LockClient({ transport: 'lambda', functionName: 'lock-direct', client: lambdaClient }),
-  ],
-];
-
-describe.each(transports)('a semaphore over %s', (name, makeClient) => {
-  const id = (suffix: string) => `${name}/sem/${suffix}`;
-
-  it('grants N permits, refuses the next naming the first to end, shows the holders', async () => {
-    const client = makeClient();
-    const a = await client.acquire(id('cap'), { owner: 'a', permits: 2, leaseMs: 10_000 });
-    const b = await client.acquire(id('cap'), { owner: 'b', permits: 2, leaseMs: 20_000 });
-    expect(a).toMatchObject({ owner: 'a', permits: 2 });
-    expect(b.token).toBeGreaterThan(a.token);
-    const refusal = await client
-      .acquire(id('cap'), { owner: 'c', permits: 2 })
-      .catch((e: unknown) => e);
-    expect(refusal).toBeInstanceOf(LockHeld);
-    expect(refusal).toMatchObject({ owner: 'a', expiresAt: a.expiresAt });
-    const state = await client.get(id('cap'));
-    expect(state).toMatchObject({ held: true, permits: 2, available: 0 });
-    expect(state.holders?.map((h) => [h.owner, h.token])).toEqual([
-      ['a', a.token],
-      ['b', b.token],
-    ]);
-    expect(await client.renew(id('cap'), { ...a, leaseMs: 30_000 })).toMatchObject({
-      token: a.token,
-      leaseMs: 30_000,
+    it('grants N permits, refuses the next naming the first to end, shows the holders', async () => {
+      const client = makeClient();
+      const a = await client.acquire(id('cap'), { owner: 'a', permits: 2, leaseMs: 10_000 });
+      const b = await client.acquire(id('cap'), { owner: 'b', permits: 2, leaseMs: 20_000 });
+      expect(a).toMatchObject({ owner: 'a', permits: 2 });
+      expect(b.token).toBeGreaterThan(a.token);
+      const refusal = await client
+        .acquire(id('cap'), { owner: 'c', permits: 2 })
+        .catch((e: unknown) => e);
+      expect(refusal).toBeInstanceOf(LockHeld);
+      expect(refusal).toMatchObject({ owner: 'a', expiresAt: a.expiresAt });
+      const state = await client.get(id('cap'));
+      expect(state).toMatchObject({ held: true, permits: 2, available: 0 });
+      expect(state.holders?.map((h) => [h.owner, h.token])).toEqual([
+        ['a', a.token],
+        ['b', b.token],
+      ]);
+      expect(await client.renew(id('cap'), { ...a, leaseMs: 30_000 })).toMatchObject({
+        token: a.token,
+        leaseMs: 30_000,
+      });
+      expect(await client.release(id('cap'), a)).toEqual({ released: true });
+      expect(await client.release(id('cap'), a)).toEqual({ released: false });
+      expect((await client.get(id('cap'))).available).toBe(1);
     });
-    expect(await client.release(id('cap'), a)).toEqual({ released: true });
-    expect(await client.release(id('cap'), a)).toEqual({ released: false });
-    expect((await client.get(id('cap'))).available).toBe(1);
-  });
 
-  it('refuses a bad number of permits naming the field', async () => {
-    const client = makeClient();
-    for (const permits of [0, 1_001, 2.5]) {
-      const refusal = client.acquire(id('bad'), { owner: 'a', permits });
-      await expect(refusal).rejects.toBeInstanceOf(ValidationError);
-      await expect(refusal).rejects.toMatchObject({ field: 'permits' });
-    }
-  });
+    it('refuses a bad number of permits naming the field', async () => {
+      const client = makeClient();
+      for (const permits of [0, 1_001, 2.5]) {
+        const refusal = client.acquire(id('bad'), { owner: 'a', permits });
+        await expect(refusal).rejects.toBeInstanceOf(ValidationError);
+        await expect(refusal).rejects.toMatchObject({ field: 'permits' });
+      }
+    });
 
-  it('lets withLock hold one permit each, at most N at once', async () => {
-    const client = makeClient();
-    const intervals: [number, number][] = [];
-    await Promise.all(
-      [0, 1, 2].map(() =>
-        client.withLock(
-          id('with'),
-          async ({ grant }) => {
-            expect(grant.permits).toBe(2);
-            const start = Date.now();
-            await new Promise((resolve) => setTimeout(resolve, 300));
-            intervals.push([start, Date.now()]);
-          },
-          { permits: 2, waitMs: 10_000, leaseMs: 5_000 },
+    it('lets withLock hold one permit each, at most N at once', async () => {
+      const client = makeClient();
+      const intervals: [number, number][] = [];
+      await Promise.all(
+        [0, 1, 2].map(() =>
+          client.withLock(
+            id('with'),
+            async ({ grant }) => {
+              expect(grant.permits).toBe(2);
+              const start = Date.now();
+              await new Promise((resolve) => setTimeout(resolve, 300));
+              intervals.push([start, Date.now()]);
+            },
+            { permits: 2, waitMs: 10_000, leaseMs: 5_000 },
+          ),
         ),
-      ),
-    );
-    expect(intervals).toHaveLength(3);
-    const [first, second, third] = intervals.sort((x, y) => x[0] - y[0]);
-    // Two ran together; the third started only once one of them had ended.
-    expect(second[0]).toBeLessThan(first[1]);
-    expect(third[0]).toBeGreaterThanOrEqual(Math.min(first[1], second[1]));
-    expect((await client.get(id('with'))).available).toBe(2);
-  });
-});
+      );
+      expect(intervals).toHaveLength(3);
+      const [first, second, third] = intervals.sort((x, y) => x[0] - y[0]);
+      // Two ran together; the third started only once one of them had ended.
+      expect(second[0]).toBeLessThan(first[1]);
+      expect(third[0]).toBeGreaterThanOrEqual(Math.min(first[1], second[1]));
+      expect((await client.get(id('with'))).available).toBe(2);
+    });
+  },
+);
 
 describe('lockctl --permits', () => {
-  const lockctl = new URL('../../dist/cli/main.js', import.meta.url).pathname;
-  const run = (args: string[]) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(
-        process.execPath,
-        [
-          lockctl,
-          ...args.slice(0, 2),
-          '--table',
-          tableName,
-          '--dynamodb-endpoint',
-          endpoint(),
-          ...args.slice(2),
-        ],
-        { env: { ...process.env, NODE_OPTIONS: '' } },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (args: string[]) => startLockctl(args, tableName).done;
 
   it('takes permits until the semaphore is full, then exits 75; get lists the holders', async () => {
     const first = await run(['acquire', 'cli-sem', '--permits', '2', '--owner', 'p1', '--json']);

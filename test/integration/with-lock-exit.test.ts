@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { endpoint, freshLockTable } from '../support/dynamodb.js';
+import { runWithLocalAws } from '../support/run-node.js';
 
 const SCRIPT = new URL('../support/with-lock-exit.mjs', import.meta.url).pathname;
 const LOCKCTL = new URL('../../dist/cli/main.js', import.meta.url).pathname;
@@ -9,27 +9,7 @@ beforeAll(async () => {
   tableName = await freshLockTable();
 });
 
-/** Runs a process with the SDK pointed at DynamoDB Local; resolves with its output and exit time. */
-function run(args: string[]) {
-  const env = {
-    ...process.env,
-    NODE_OPTIONS: '',
-    AWS_ENDPOINT_URL_DYNAMODB: endpoint(),
-    AWS_REGION: 'local',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-  };
-  const startedAt = Date.now();
-  return new Promise<{ code: number | null; stdout: string; exitedAt: number; startedAt: number }>(
-    (resolve, reject) => {
-      const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, exitedAt: Date.now(), startedAt }));
-    },
-  );
-}
+const run = (args: string[]) => runWithLocalAws(args, endpoint());
 
 describe('nothing outlives withLock', () => {
   it.each([

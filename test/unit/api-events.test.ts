@@ -1,10 +1,10 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { ValidationError } from '../../lib/core/errors.js';
 import { type ApiEvent, toApiRequest } from '../../lambdas/http/events.js';
 import { MethodNotAllowed, NotFound } from '../../lambdas/http/http-errors.js';
 import { parseHttpRequest, readJsonBody } from '../../lambdas/http/requests.js';
 import { route } from '../../lambdas/http/routes.js';
 import { type LocalRequest, toHttpApiEvent, toRestEvent } from '../../local/api-events.js';
+import { fieldOf } from '../support/errors.js';
 
 const request = (method: string, url: string, body: string | null = null): LocalRequest => ({
   method,
@@ -19,16 +19,6 @@ const parse = (event: ApiEvent) => {
   const http = toApiRequest(event);
   const { action, lockId } = route(http);
   return parseHttpRequest(action, lockId, http, 25_000);
-};
-
-const fieldOf = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    return (err as ValidationError).field;
-  }
-  throw new Error('expected a ValidationError');
 };
 
 /** A hand-made HTTP API event, as much of one as the handler reads. */

@@ -1,10 +1,10 @@
 import { matchPath, pathFor, ROUTES } from '../../lib/contract/http.js';
 import { OPERATION_NAMES, OPERATIONS } from '../../lib/contract/operations.js';
-import { ValidationError } from '../../lib/core/errors.js';
 import { MethodNotAllowed, NotFound } from '../../lambdas/http/http-errors.js';
 import { decodeLockId, parseHttpRequest, readJsonBody } from '../../lambdas/http/requests.js';
 import { type ApiEvent, toApiRequest } from '../../lambdas/http/events.js';
 import { route } from '../../lambdas/http/routes.js';
+import { fieldOf } from '../support/errors.js';
 
 /** A REST API (v1) proxy event, as much of one as routing reads. */
 const restEvent = (fields: Record<string, unknown>) => toApiRequest(fields as unknown as ApiEvent);
@@ -67,21 +67,11 @@ describe('routes', () => {
 });
 
 describe('request decoding', () => {
-  const field = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (err) {
-      expect(err).toBeInstanceOf(ValidationError);
-      return (err as ValidationError).field;
-    }
-    throw new Error('expected a ValidationError');
-  };
-
   it('decodes a URL-encoded lock id and refuses malformed escapes and long ids', () => {
     expect(decodeLockId('orders%2F42')).toBe('orders/42');
-    expect(field(() => decodeLockId('%E0%A4%A'))).toBe('lockId');
-    expect(field(() => decodeLockId('%FF'))).toBe('lockId');
-    expect(field(() => decodeLockId('a'.repeat(1025)))).toBe('lockId');
+    expect(fieldOf(() => decodeLockId('%E0%A4%A'))).toBe('lockId');
+    expect(fieldOf(() => decodeLockId('%FF'))).toBe('lockId');
+    expect(fieldOf(() => decodeLockId('a'.repeat(1025)))).toBe('lockId');
   });
 
   it('reads plain and base64 JSON bodies, and none', () => {
@@ -93,9 +83,9 @@ describe('request decoding', () => {
   });
 
   it('refuses a body that is not JSON or too large, naming `body`', () => {
-    expect(field(() => readJsonBody({ body: '{', isBase64Encoded: false }))).toBe('body');
+    expect(fieldOf(() => readJsonBody({ body: '{', isBase64Encoded: false }))).toBe('body');
     const huge = JSON.stringify({ owner: 'x'.repeat(17_000) });
-    expect(field(() => readJsonBody({ body: huge, isBase64Encoded: false }))).toBe('body');
+    expect(fieldOf(() => readJsonBody({ body: huge, isBase64Encoded: false }))).toBe('body');
   });
 
   it('builds a request with only the operation fields, refusing unknown and missing ones', () => {
@@ -105,12 +95,14 @@ describe('request decoding', () => {
       lockId: 'a/b',
       options: { owner: 'o', token: 5 },
     });
-    expect(field(() => parseHttpRequest('renew', 'a', body({ owner: 'o' }), 25_000))).toBe('token');
+    expect(fieldOf(() => parseHttpRequest('renew', 'a', body({ owner: 'o' }), 25_000))).toBe(
+      'token',
+    );
     expect(
-      field(() => parseHttpRequest('release', 'a', body({ owner: 'o', token: 1, x: 1 }), 1)),
+      fieldOf(() => parseHttpRequest('release', 'a', body({ owner: 'o', token: 1, x: 1 }), 1)),
     ).toBe('x');
     expect(
-      field(() => parseHttpRequest('acquire', 'a', { body: null, isBase64Encoded: false }, 1)),
+      fieldOf(() => parseHttpRequest('acquire', 'a', { body: null, isBase64Encoded: false }, 1)),
     ).toBe('body');
   });
 

@@ -1,4 +1,4 @@
-import { LIMITS, LockManager, ValidationError } from '../../lib/core/index.js';
+import { LIMITS, LockManager } from '../../lib/core/index.js';
 import {
   parseData,
   parseLeaseMs,
@@ -8,17 +8,7 @@ import {
   parseToken,
   parseWaitMs,
 } from '../../lib/core/validation.js';
-
-function fieldOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).name).toBe('ValidationError');
-    return (err as ValidationError).field;
-  }
-  throw new Error('expected a ValidationError');
-}
+import { fieldOf } from '../support/errors.js';
 
 describe('lockId', () => {
   it('accepts any Unicode up to 1024 bytes of UTF-8', () => {

@@ -1,0 +1,38 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { endpoint } from './dynamodb.js';
+
+/** The installed lockctl, as the package builds it. */
+export const LOCKCTL = new URL('../../dist/cli/main.js', import.meta.url).pathname;
+
+export interface LockctlRun {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * Starts `lockctl VERB LOCKID --table T --dynamodb-endpoint E REST...` against DynamoDB Local
+ * (the table flags go before REST, which may hold `-- COMMAND`).
+ */
+export function startLockctl(args: string[], tableName: string): LockctlRun {
+  const child = spawn(
+    process.execPath,
+    [
+      LOCKCTL,
+      ...args.slice(0, 2),
+      '--table',
+      tableName,
+      '--dynamodb-endpoint',
+      endpoint(),
+      ...args.slice(2),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
