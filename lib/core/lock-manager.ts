@@ -12,6 +12,8 @@ import {
   QueuePlace,
   type QueueState,
   type QueueTiming,
+  forgetLocalGrant,
+  noteLocalGrant,
   wakeNext,
 } from './lock-queue.js';
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
@@ -379,6 +381,7 @@ export class LockManager {
       const previous = old as LockItem | undefined;
       const token = (previous?.token ?? now) + 1;
       const takeover = previous?.owner !== undefined;
+      noteLocalGrant(this.table, lockId, token);
       this.onEvent({ type: 'granted', lockId, owner, token, takeover });
       return { grant: { lockId, owner, token, expiresAt, leaseMs } };
     } catch (err) {
@@ -505,6 +508,7 @@ export class LockManager {
       return this.semaphores.release(id, owner, token);
     }
     const now = this.clock();
+    forgetLocalGrant(this.table, id, token);
     try {
       const { Attributes: released } = await request(() =>
         this.client.send(

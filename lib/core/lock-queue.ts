@@ -30,6 +30,27 @@ export interface QueueState {
 const sleepers = new Map<string, Map<number, () => void>>();
 const sleeperKey = (table: TableContext, lockId: string) => `${table.tableName}\u0000${lockId}`;
 
+// Grants held by this process, by lock and token: their release will wake the next waiter
+// here, so waiters behind a local holder need not read the item to learn of it.
+const localGrants = new Set<string>();
+const MAX_LOCAL_GRANTS = 10_000;
+const grantKey = (table: TableContext, lockId: string, token: number | undefined) =>
+  `${sleeperKey(table, lockId)}\u0000${token}`;
+
+/** Notes a grant this process holds (until {@link forgetLocalGrant}). */
+export function noteLocalGrant(table: TableContext, lockId: string, token: number): void {
+  localGrants.add(grantKey(table, lockId, token));
+  // Grants never released (left to expire) must not pile up: the oldest go first.
+  if (localGrants.size > MAX_LOCAL_GRANTS) {
+    localGrants.delete(localGrants.values().next().value as string);
+  }
+}
+
+/** Forgets a grant this process released. */
+export function forgetLocalGrant(table: TableContext, lockId: string, token: number): void {
+  localGrants.delete(grantKey(table, lockId, token));
+}
+
 /**
  * Wakes the waiter of ticket `served + 1` on this lock if it sleeps in this process: the lock
  * was just freed (or its turn passed on) and it is next.
@@ -182,12 +203,18 @@ export class QueuePlace {
   delay(item: LockItem & QueueState, now: number, remainingMs: number): number {
     const served = item.served ?? 0;
     const ahead = Math.max(0, this.ticket - 1 - served);
+    const free = isFree(item, now);
+    const until = free ? this.turnAt(item) : (item.expiresAt ?? now);
+    if (!free && localGrants.has(grantKey(this.table, this.lockId, item.token))) {
+      // Held in this process: its release wakes the next in line here. Reads only as a
+      // fallback (a force release from elsewhere), never past the lease end.
+      return Math.max(1, Math.min(FURTHER_BACK_MAX, until - now + 1, remainingMs));
+    }
     // Look again after a quarter of what the holder has held the lock so far (a short hold is
     // followed closely, a long one costs few reads), times the places still to move up; never
     // past the lease end, nor past the moment a skip window would let this ticket in.
-    const heldFor = isFree(item, now) ? 0 : now - ((item.expiresAt ?? now) - (item.leaseMs ?? 0));
+    const heldFor = free ? 0 : now - ((item.expiresAt ?? now) - (item.leaseMs ?? 0));
     const step = Math.min(NEXT_IN_LINE_MAX, Math.max(NEXT_IN_LINE_FIRST, heldFor / 4));
-    const until = isFree(item, now) ? this.turnAt(item) : (item.expiresAt ?? now);
     const wait = Math.min(FURTHER_BACK_MAX, step * (ahead + 1), Math.max(1, until - now + 1));
     return Math.max(1, Math.min(wait, remainingMs));
   }
