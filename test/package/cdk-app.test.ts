@@ -35,10 +35,13 @@ let resources: Record<string, Resource>;
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const ofType = (type: string) =>
   Object.entries(resources).filter(([, resource]) => resource.Type === type);
-const shippedAsset = (name: 'api' | 'direct') =>
+const shippedAsset = (name: 'api' | 'direct' | 'cleanup') =>
   join(dir, 'node_modules/fenced-lock/dist/assets', name);
 
 /** The template's function whose construct path ends with `pathEnd`, with its logical id. */
+/** The execution cleanup's function, under `ExecutionCleanup<id>/`. */
+const CLEANUP_FUNCTION = '/Function/Resource';
+
 function lockFunction(pathEnd: string): [string, Resource] {
   const found = ofType('AWS::Lambda::Function').filter(([, fn]) =>
     String(fn.Metadata?.['aws:cdk:path']).endsWith(pathEnd),
@@ -110,21 +113,28 @@ describe('a cdk init app using fenced-lock/cdk', () => {
     expect(synth.stderr).not.toMatch(/Bundling asset|\[Warning at|docker/i);
   });
 
-  test('has the two lock functions and the locked state machine', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(2);
+  test('has the two lock functions, the execution cleanup and the locked state machine', () => {
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(3);
     const [directId] = lockFunction('/Locks/DirectFunction/Resource');
     lockFunction('/Locks/ApiFunction/Resource');
+    const [cleanupId] = lockFunction(CLEANUP_FUNCTION);
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(machines).toHaveLength(1);
     // The locked section invokes the direct function.
     expect(JSON.stringify(machines[0][1].Properties?.DefinitionString)).toContain(directId);
+    // Its ended executions start the cleanup function.
+    const rules = ofType('AWS::Events::Rule');
+    expect(rules).toHaveLength(1);
+    expect(JSON.stringify(rules[0][1].Properties)).toContain(machines[0][0]);
+    expect(JSON.stringify(rules[0][1].Properties)).toContain(cleanupId);
   });
 
   test.each([
-    ['ApiFunction', 'api'],
-    ['DirectFunction', 'direct'],
-  ] as const)('%s deploys the shipped %s bundle byte for byte, unbundled', (construct, asset) => {
-    const [, fn] = lockFunction(`/Locks/${construct}/Resource`);
+    ['/Locks/ApiFunction/Resource', 'api'],
+    ['/Locks/DirectFunction/Resource', 'direct'],
+    [CLEANUP_FUNCTION, 'cleanup'],
+  ] as const)('%s deploys the shipped %s bundle byte for byte, unbundled', (path, asset) => {
+    const [, fn] = lockFunction(path);
     expect(fn.Metadata?.['aws:asset:is-bundled']).toBe(false);
     const deployed = join(dir, 'cdk.out', String(fn.Metadata?.['aws:asset:path']));
     expect(readdirSync(deployed).sort()).toEqual(readdirSync(shippedAsset(asset)).sort());
