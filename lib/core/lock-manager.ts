@@ -7,6 +7,7 @@ import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { type LockItem, namesOf, type TableContext } from './lock-item.js';
 import {
+  addBounded,
   QUEUE_DEFAULTS,
   queueCondition,
   QueuePlace,
@@ -182,7 +183,7 @@ export class LockManager {
   private readonly table: TableContext;
   private readonly queue: QueueTiming;
   /** Locks this manager released while callers were queued for them (see acquire). */
-  private readonly queuedAtRelease = new Map<string, true>();
+  private readonly queuedAtRelease = new Set<string>();
 
   constructor(options: LockManagerOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName.length === 0) {
@@ -265,7 +266,7 @@ export class LockManager {
     }
     // A lock this manager just released with callers queued: the single attempt would only be
     // refused (they come first), so a waiting caller goes straight to the back of the queue.
-    if (waitMs > 0 && this.queuedAtRelease.get(id) === true) {
+    if (waitMs > 0 && this.queuedAtRelease.has(id)) {
       this.queuedAtRelease.delete(id);
       return this.waitInQueue(id, owner, leaseMs, data, deadline);
     }
@@ -686,12 +687,7 @@ export class LockManager {
     // Remembered for this manager's next acquire of the lock only (see acquire); bounded by
     // dropping the oldest entries.
     this.queuedAtRelease.delete(lockId);
-    if (queued) {
-      this.queuedAtRelease.set(lockId, true);
-      if (this.queuedAtRelease.size > 1_000) {
-        this.queuedAtRelease.delete(this.queuedAtRelease.keys().next().value as string);
-      }
-    }
+    if (queued) addBounded(this.queuedAtRelease, lockId, 1_000);
   }
 
   private ttlAfter(epochMs: number): number {

@@ -39,11 +39,18 @@ const grantKey = (table: TableContext, lockId: string, token: number | undefined
 
 /** Notes a grant this process holds (until {@link forgetLocalGrant}). */
 export function noteLocalGrant(table: TableContext, lockId: string, token: number): void {
-  localGrants.add(grantKey(table, lockId, token));
   // Grants never released (left to expire) must not pile up: the oldest go first.
-  if (localGrants.size > MAX_LOCAL_GRANTS) {
-    localGrants.delete(localGrants.values().next().value as string);
-  }
+  addBounded(localGrants, grantKey(table, lockId, token), MAX_LOCAL_GRANTS);
+}
+
+/**
+ * Adds `key` to a set that remembers at most `max` keys, forgetting the oldest first.
+ *
+ * @example addBounded(recent, lockId, 1_000);
+ */
+export function addBounded(set: Set<string>, key: string, max: number): void {
+  set.add(key);
+  if (set.size > max) set.delete(set.values().next().value as string);
 }
 
 /** Forgets a grant this process released. */

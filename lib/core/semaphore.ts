@@ -103,13 +103,15 @@ export class Semaphores {
         }
       }
       if (count < permits) continue; // a permit was released since: try again
-      const [first, held] = Object.entries(holders).sort(
-        ([, a], [, b]) => a.expiresAt - b.expiresAt,
-      )[0];
-      this.onEvent({ type: 'refused', lockId, owner, holder: first });
-      throw heldBy(lockId, first, held.expiresAt, now);
+      break;
     }
-    throw new LockHeld(lockId, { owner: '', expiresAt: this.table.clock(), retryAfterMs: 0 });
+    // Full, or still contended after MAX_STEPS looks: name the permit that ends first.
+    const now = this.table.clock();
+    const [first, held] = Object.entries(seen?.holders ?? {}).sort(
+      ([, a], [, b]) => a.expiresAt - b.expiresAt,
+    )[0] ?? ['', { expiresAt: now }];
+    this.onEvent({ type: 'refused', lockId, owner, holder: first });
+    throw heldBy(lockId, first, held.expiresAt, now);
   }
 
   /**
