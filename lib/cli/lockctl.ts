@@ -289,7 +289,7 @@ function failure(
     return EXIT.usage;
   }
   if (e instanceof LockHeld) {
-    // Refused for callers queued first, the lock itself free: the error's own words say so.
+    // Refused for a caller waiting next in line, the lock itself free: the error's own words say so.
     const why = e.owner
       ? `"${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}`
       : e.message;

@@ -155,7 +155,7 @@ export class LockClient implements LockTransport {
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
-      // The service waits in the lock's queue (first come, first served) for one slice of the
+      // The service waits in line for one slice of the
       // wait at a time, as long as one request may take; then the client asks again.
       const slice = this.serviceWaits ? Math.max(0, Math.min(remaining, REMOTE_WAIT_SLICE_MS)) : 0;
       try {
@@ -217,7 +217,7 @@ export class LockClient implements LockTransport {
     const owner = options.owner ?? `lock-client-${randomUUID()}`;
     const leaseMs = parseLeaseMs(options.leaseMs, LIMITS.leaseMsDefault);
     const { permits } = options;
-    // Waits through this client's own acquire: in the lock's queue, whichever the transport.
+    // Waits through this client's own acquire, in line, whichever the transport.
     const timed = await timedAcquire(this, lockId, {
       owner,
       leaseMs,
