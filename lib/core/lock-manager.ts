@@ -290,35 +290,35 @@ export class LockManager {
   ): Promise<Grant> {
     const waiter = new Waiter(this.table, lockId, owner, returning);
     let item = refused;
-    let granted = false;
-    try {
-      for (let fresh = true; ; fresh = false) {
-        if (!fresh) {
-          const remaining = deadline - this.clock();
-          await waiter.sleep(waiter.delay(item, this.clock(), remaining));
-          item = await waiter.look(item);
-        }
-        const now = this.clock();
-        const claim = waiter.slotToClaim(item, now);
-        if (waiter.mayTake(item, now)) {
-          const promote = waiter.toPromote(item, now);
-          const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
-          if ('grant' in outcome) {
-            granted = true;
-            this.returning.noteContendedGrant(lockId, outcome.grant.token);
-            // Granted from the second slot (the first was empty or silent): leave it.
-            if (waiter.place(item) === 2) await waiter.leave(item);
-            return outcome.grant;
-          }
-          item = outcome.item;
-        } else if (claim !== undefined) {
-          item = await waiter.claim(claim);
-        }
-        if (deadline <= this.clock()) throw refusal(lockId, item, this.clock(), owner);
+    for (let fresh = true; ; fresh = false) {
+      // A request that fails ends the wait at once (its slot goes silent on its own): the call
+      // returns within the request timeout, with no further request to a DynamoDB that does
+      // not answer.
+      if (!fresh) {
+        const remaining = deadline - this.clock();
+        await waiter.sleep(waiter.delay(item, this.clock(), remaining));
+        item = await waiter.look(item);
       }
-    } finally {
-      // A grant emptied the slot; a caller giving up (or failing) empties it itself.
-      if (!granted) await waiter.leave(item);
+      const now = this.clock();
+      const claim = waiter.slotToClaim(item, now);
+      if (waiter.mayTake(item, now)) {
+        const promote = waiter.toPromote(item, now);
+        const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
+        if ('grant' in outcome) {
+          this.returning.noteContendedGrant(lockId, outcome.grant.token);
+          // Granted from the second slot (the first was empty or silent): leave it.
+          if (waiter.place(item) === 2) await waiter.leave(item);
+          return outcome.grant;
+        }
+        item = outcome.item;
+      } else if (claim !== undefined) {
+        item = await waiter.claim(claim);
+      }
+      if (deadline <= this.clock()) {
+        // Giving up: empty this caller's slot, so nobody waits for it to go silent.
+        await waiter.leave(item);
+        throw refusal(lockId, item, this.clock(), owner);
+      }
     }
   }
 
