@@ -56,8 +56,10 @@ export interface CheckInput {
   leaseMs: number;
   /** How long past one lease a fault may keep the lock from being granted again. */
   recoveryBoundMs: number;
-  /** The progress check's bound. @default PROGRESS_BOUND_MS + PROGRESS_LATENCY_ALLOWANCE_MS */
+  /** The progress check's stated bound. @default PROGRESS_BOUND_MS */
   progressBoundMs?: number;
+  /** The progress check's latency allowance. @default measured from the run */
+  progressLatencyMs?: number;
   /**
    * The semaphore's number of permits when the history is the semaphore workload's (one
    * semaphore, no register); absent for the lock workload.
@@ -99,6 +101,8 @@ export interface Figures {
   maxRecoveryMs: number | null;
   /** Longest stretch the lock was free and continuously asked for (lock workload only), in ms. */
   progressWorstGapMs: number | null;
+  /** The bound the progress check held it to: the stated bound plus the latency allowance. */
+  progressBoundMs: number | null;
   /** Try-locks refused while the lock was certainly free (behind a live waiter, or a bug). */
   tryLocksRefusedFree: number;
   /** Waiter faults that hit an acquire in flight: killed mid-wait. */
@@ -166,6 +170,7 @@ export function checkHistory(input: CheckInput): CheckReport {
         faults: input.faults,
         leaseMs: input.leaseMs,
         ...(input.progressBoundMs === undefined ? {} : { boundMs: input.progressBoundMs }),
+        ...(input.progressLatencyMs === undefined ? {} : { latencyMs: input.progressLatencyMs }),
       });
   if (progress) violations.push(...progress.violations);
   checkRetries(input.ops, grants, semaphore, violations);
@@ -196,6 +201,7 @@ export function checkHistory(input: CheckInput): CheckReport {
       faults,
       maxRecoveryMs,
       progressWorstGapMs: progress?.worstGapMs ?? null,
+      progressBoundMs: progress?.boundMs ?? null,
       tryLocksRefusedFree: progress?.tryLocksRefusedFree ?? 0,
       ...countWaiterFaults(input.ops, input.faults),
       violations: violations.length,

@@ -10,6 +10,7 @@
 //          --lease-ms MS (default 1000, the least the API takes) | --recovery-bound-ms MS (default 1000)
 //          --unfenced (run the chosen lock scenarios with fencing off: they must then fail)
 //          --no-http (library clients only) | --no-control (skip the negative controls)
+//          --keep-histories (keep every run's histories, not only failed ones)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,6 +50,7 @@ interface Options {
   unfenced: boolean;
   http: boolean;
   control: boolean;
+  keepHistories: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -64,6 +66,7 @@ function parseOptions(argv: string[]): Options {
       unfenced: { type: 'boolean' },
       'no-http': { type: 'boolean' },
       'no-control': { type: 'boolean' },
+      'keep-histories': { type: 'boolean' },
     },
   });
   const positive = (name: string, raw: string | undefined, fallback: number) => {
@@ -97,6 +100,7 @@ function parseOptions(argv: string[]): Options {
     unfenced: values.unfenced ?? false,
     http: !values['no-http'],
     control: !values['no-control'] && !values.scenario && !values.unfenced,
+    keepHistories: values['keep-histories'] ?? false,
   };
 }
 
@@ -568,7 +572,7 @@ async function runScenario(
     problems,
   };
   const failed = report.violations.length > 0 || problems.length > 0;
-  if (failed) {
+  if (failed || options.keepHistories) {
     result.kept = join('results', 'safety', 'histories', runName);
     cpSync(dir, result.kept, { recursive: true });
     writeFileSync(join(result.kept, 'faults.json'), JSON.stringify({ faults, register }, null, 2));
@@ -598,7 +602,7 @@ function table(results: RunResult[]) {
     'skewed takeovers',
     'faults',
     'max recovery ms',
-    'progress worst gap ms',
+    'progress worst gap / bound ms',
     'violations',
   ];
   const rows = results.map((r) => {
@@ -619,7 +623,7 @@ function table(results: RunResult[]) {
       String(f.skewedTakeovers),
       faultText(f.faults),
       f.maxRecoveryMs === null ? '-' : String(f.maxRecoveryMs),
-      f.progressWorstGapMs === null ? '-' : String(f.progressWorstGapMs),
+      f.progressBoundMs === null ? '-' : `${f.progressWorstGapMs ?? '-'} / ${f.progressBoundMs}`,
       String(f.violations),
     ];
   });
@@ -641,7 +645,9 @@ function runLine(r: RunResult) {
   return (
     `${r.scenario} seed ${r.seed}: ${f.ops} ops, ${f.grants} grants, ${work}, ` +
     `faults ${faultText(f.faults)}, ` +
-    (f.progressWorstGapMs === null ? '' : `progress worst gap ${f.progressWorstGapMs} ms, `) +
+    (f.progressBoundMs === null
+      ? ''
+      : `progress worst gap ${f.progressWorstGapMs ?? '-'} ms (bound ${f.progressBoundMs}), `) +
     `${f.violations} violations` +
     `${r.problems.length ? `, PROBLEMS: ${r.problems.join('; ')}` : ''} (${r.durationMs} ms)\n`
   );
