@@ -154,12 +154,12 @@ export function checkProgress(input: ProgressInput): ProgressReport {
   // For the try-lock rule: a grant may have been written as early as its call began.
   const heldEarly: Span[] = [];
   const waiting: Op[] = [];
+  const mayHaveGranted = tokenHoles(ops);
   for (const op of ops) {
     if (op.f !== 'acquire') continue;
     const waitMs = op.waitMs ?? 0;
     if (waitMs > 0) waiting.push(op);
-    const token = op.result === 'ok' ? op.token : op.hidden?.token;
-    const expiresAt = op.result === 'ok' ? op.expiresAt : op.hidden?.expiresAt;
+    const { token, expiresAt } = grantOf(op);
     if (op.completeAt !== null && token !== undefined && expiresAt !== undefined) {
       const wasStopped = overlaps(stopped.get(op.process) ?? [], [op.invokeAt, op.completeAt]);
       const from = wasStopped ? op.invokeAt : op.completeAt;
@@ -170,10 +170,13 @@ export function checkProgress(input: ProgressInput): ProgressReport {
       held.push([from, Math.max(from, until)]);
       heldEarly.push([op.invokeAt, Math.max(op.invokeAt, until)]);
     } else if (op.result !== 'fail') {
+      // A library caller computes its lease end before it sends, so a grant it never heard of
+      // ends a lease after it gave up or died; an HTTP caller's server waits on without it.
       const gaveUp = op.completeAt ?? killOf(op) ?? Infinity;
-      const lastWrite =
-        (op.transport === 'http' ? Math.max(gaveUp, op.invokeAt + waitMs) : gaveUp) + latency;
-      held.push([op.invokeAt, lastWrite + leaseMs + fastSkew + slowSkew]);
+      const lastSent =
+        op.transport === 'http' ? Math.max(gaveUp, op.invokeAt + waitMs) + latency : gaveUp;
+      if (mayHaveGranted(op.invokeAt, lastSent))
+        held.push([op.invokeAt, lastSent + leaseMs + fastSkew + slowSkew]);
     }
   }
   const blocked = mergeSpans(held);
@@ -235,6 +238,46 @@ export function checkProgress(input: ProgressInput): ProgressReport {
     stretches: stretches.length,
     tryLocksRefusedFree,
   };
+}
+
+/** The grant an acquire reported, or whose lost response carried it. */
+function grantOf(op: Op): { token?: number; expiresAt?: number } {
+  return op.result === 'ok'
+    ? { token: op.token, expiresAt: op.expiresAt }
+    : { token: op.hidden?.token, expiresAt: op.hidden?.expiresAt };
+}
+
+/**
+ * Whether a grant nobody reported may have been written between `from` and `until`. Each grant
+ * takes the next token, so one unreported grant leaves a hole in the reported tokens: where
+ * the reported grants around that time have consecutive tokens, none was written. (A deleted
+ * item's counter starts again from the clock: a jump, so a hole.)
+ */
+function tokenHoles(ops: Op[]): (from: number, until: number) => boolean {
+  const byToken = new Map<number, { written: number; reported: number }>();
+  for (const op of ops) {
+    const { token } = grantOf(op);
+    if (op.f !== 'acquire' || op.completeAt === null || token === undefined) continue;
+    const seen = byToken.get(token);
+    const written = Math.min(op.since ?? op.invokeAt, op.invokeAt);
+    byToken.set(token, {
+      written: Math.min(seen?.written ?? Infinity, written),
+      reported: Math.min(seen?.reported ?? Infinity, op.completeAt),
+    });
+  }
+  const tokens = [...byToken.keys()].sort((a, b) => a - b);
+  // Each hole: the grant just before it (written no earlier than...) and just after it (...by).
+  const holes: { after: number; before: number }[] = [];
+  for (let i = 0; i <= tokens.length; i++) {
+    const previous = i > 0 ? tokens[i - 1] : undefined;
+    const next = i < tokens.length ? tokens[i] : undefined;
+    if (previous !== undefined && next !== undefined && next === previous + 1) continue;
+    holes.push({
+      after: previous === undefined ? -Infinity : byToken.get(previous)!.written,
+      before: next === undefined ? Infinity : byToken.get(next)!.reported,
+    });
+  }
+  return (from, until) => holes.some((hole) => hole.after <= until && hole.before >= from);
 }
 
 /** Two round trips at this run's 95th percentile, at least {@link PROGRESS_LATENCY_ALLOWANCE_MS}. */

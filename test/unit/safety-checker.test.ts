@@ -675,6 +675,22 @@ describe('the progress check', () => {
     expect(violationsOf(killedOps, [kill])).toEqual([]);
   });
 
+  it('rules out a grant to a killed waiter when the tokens granted around it are consecutive', () => {
+    const killedWaiter = waited('k:1', 150, 3_000, { completeAt: null, result: 'info' });
+    const kill: Fault = { kind: 'kill-waiter', process: 'k', owner: 'k:1', at: 300 };
+    const ops = (nextToken: number) => [
+      ...releasedAt100(),
+      killedWaiter,
+      waited('b:1', 200, 2_200),
+      grantAt('c:1', 2_500, nextToken),
+    ];
+    // Token 11 follows 10: k was never granted, and b asked from 200 to 2,400 on a free lock.
+    expect(violationsOf(ops(11), [kill])).toEqual(['progress']);
+    // A token is missing: k may have held the lock for a lease after its death, to 1,300.
+    expect(violationsOf(ops(12), [kill])).toEqual([]);
+    expect(progress(ops(12), [kill]).figures.progressWorstGapMs).toBe(1_100);
+  });
+
   it("counts a killed HTTP caller's wait as a grant that may still come: its server waits on", () => {
     const ops = [
       ...releasedAt100(),
