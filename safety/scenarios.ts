@@ -68,17 +68,18 @@ const http: ClientSpec = { transport: 'http' };
 const PERMIT_WORK_MS: [number, number] = [50, 150];
 
 /**
- * The waiting mix of issue 19, one caller per process: try-locks (a third of the callers) and
- * callers waiting up to 3 s, 600 ms or 1.5 s, over the library and the HTTP API, holding the
- * lock briefly, so that callers wait behind each other all the time.
+ * The waiting mix of issue 19, one caller per process: try-locks (a third of the callers),
+ * impatient callers (waiting up to 400 ms, often giving up behind others) and patient ones (up
+ * to 1.5 or 3 s), over the library and the HTTP API, holding the lock briefly, so that callers
+ * wait behind each other, and give up, all the time.
  */
 const WAITING_CLIENTS: ClientSpec[] = [
   { transport: 'library', waitMs: 0 },
   { transport: 'library', waitMs: [1, 3_000] },
-  { transport: 'library', waitMs: [1, 600] },
+  { transport: 'library', waitMs: [1, 400] },
   { transport: 'library', waitMs: [500, 1_500] },
   { transport: 'http', waitMs: 0 },
-  { transport: 'http', waitMs: [1, 3_000] },
+  { transport: 'http', waitMs: [1, 400] },
 ];
 const WAITING_WORK_MS: [number, number] = [10, 40];
 
