@@ -1,10 +1,17 @@
 // The progress check's negative control: a client that takes the lock's waiter slot and keeps
 // it looking alive (a fresh heartbeat, the earliest arrival) without ever asking for the lock.
 // No honest caller may then take a free lock: the bug the progress invariant exists to catch,
-// and the one a waiter that never gives its place back would cause. It also takes a ticket of
-// the old queue on each beat, so the same control holds against the ticket queue it replaced.
+// and the one a waiter that never gives its place back would cause.
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../lib/core/condition-failure.js';
+import type { SlotState } from '../lib/core/waiting.js';
+
+/** The first slot's attributes (checked against the core's own list of them). */
+const SLOT = {
+  '#waiter': 'waiter',
+  '#waiterSeen': 'waiterSeen',
+  '#waiterSince': 'waiterSince',
+} as const satisfies Record<string, keyof SlotState>;
 
 export interface SquatTarget {
   tableName: string;
@@ -27,24 +34,11 @@ export async function squatWaiterSlot(
       new UpdateCommand({
         TableName: target.tableName,
         Key: { lockId: target.lockId },
-        UpdateExpression:
-          'SET #waiter = :me, #waiterSeen = :now, #waiterSince = :first, ' +
-          '#served = if_not_exists(#served, :zero) ADD #issued :one',
+        UpdateExpression: 'SET #waiter = :me, #waiterSeen = :now, #waiterSince = :first',
         ConditionExpression: 'attribute_exists(lockId)',
-        ExpressionAttributeNames: {
-          '#waiter': 'waiter',
-          '#waiterSeen': 'waiterSeen',
-          '#waiterSince': 'waiterSince',
-          '#issued': 'issued',
-          '#served': 'served',
-        },
-        ExpressionAttributeValues: {
-          ':me': target.owner,
-          ':now': Date.now(),
-          ':first': 1,
-          ':zero': 0,
-          ':one': 1,
-        },
+        ExpressionAttributeNames: SLOT,
+        // The earliest arrival possible: no honest waiter may take the slot from it.
+        ExpressionAttributeValues: { ':me': target.owner, ':now': Date.now(), ':first': 1 },
       }),
     );
     return true;
