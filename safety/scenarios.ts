@@ -204,8 +204,8 @@ export const SEMAPHORE_CONTROL: Scenario = {
 export const PROGRESS_CONTROL: Scenario = {
   name: 'progress-control',
   description:
-    'the waiting mix with a squatter in the waiter slot from 1.5 s: free locks unobtainable',
-  clients: [...WAITING_CLIENTS, { transport: 'library', squatAfterMs: 1_500 }],
+    'the waiting mix with a squatter in the waiter slot from 1 s: free locks unobtainable',
+  clients: [...WAITING_CLIENTS, { transport: 'library', squatAfterMs: 1_000 }],
   workMs: WAITING_WORK_MS,
   control: { mustCatch: 'progress' },
 };
