@@ -96,10 +96,11 @@ const overlaps = (spans: Span[], [from, until]: Span) =>
  * **Held** (the lock may not be free), per acquire: a known grant from the response that
  * reported it (from the call's start if its process was stopped meanwhile) until its owner's
  * release answered or its lease ended, read by the slowest client clock. An acquire whose
- * outcome is unknown from its start until a lease after the last instant its write could land:
- * its error plus the allowance; for a process killed mid-call, the kill plus the allowance; an
- * HTTP caller's server keeps waiting after the caller died or gave up, so until its `waitMs`
- * ran out plus the allowance. DynamoDB down (a restart) counts as held too.
+ * outcome is unknown from its start until a lease after the last lease end it could have
+ * written: a library caller computes it before sending, so a lease after its error or its
+ * death; an HTTP caller's server keeps waiting after the caller died or gave up, so a lease
+ * after its `waitMs` ran out plus the allowance. Unless the tokens reported around it are
+ * consecutive: then no grant was written. DynamoDB down (a restart) counts as held too.
  *
  * **Asking**: a waiting acquire (`waitMs` > 0) from its start until it returned, its process
  * was killed or its wait ran out, minus the time its process was stopped; a try-lock at its
@@ -108,8 +109,8 @@ const overlaps = (spans: Span[], [from, until]: Span) =>
  * Two ways to fail. A stretch of free time, continuously asked for by waiting callers (holes of
  * at most {@link DEMAND_HOLE_MS} bridged), longer than the bound. And a try-lock refused on a
  * lock that had been free for the whole bound while no waiting caller had asked (so no live
- * waiter can have been ahead of it: a waiter holds its place only while its call runs, and the
- * place goes stale well inside the bound after that).
+ * waiter can have been ahead of it: a waiter stamps its place only while its call runs, and
+ * the place goes stale at most 850 ms after its last stamp, inside the bound).
  *
  * @example
  * const { violations, worstGapMs } = checkProgress({ ops, faults, leaseMs: 1_000 });
