@@ -2,6 +2,7 @@
 // reports a violation only when the recorded times prove one (an op that completed before
 // another was invoked certainly happened first), never on a mere overlap of uncertainty.
 import type { Op } from './history.js';
+import { checkProgress } from './progress.js';
 
 /** A fault the harness injected, as the orchestrator recorded it. */
 export type Fault =
@@ -12,7 +13,13 @@ export type Fault =
   /** DynamoDB Local stopped at `at` and answering again at `until`. */
   | { kind: 'db-restart'; at: number; until: number }
   /** A client run with its clock offset by `offsetMs`. */
-  | { kind: 'clock-skew'; process: string; offsetMs: number };
+  | { kind: 'clock-skew'; process: string; offsetMs: number }
+  /** A caller killed with SIGKILL while its acquire (`owner`) waited for the lock. */
+  | { kind: 'kill-waiter'; process: string; owner: string; at: number }
+  /** A caller stopped with SIGSTOP while its acquire waited, past its deadline, then SIGCONT. */
+  | { kind: 'pause-waiter'; process: string; owner: string; at: number; until: number }
+  /** The lock's item deleted (only while its lock was free, as TTL would), sent at `at`, done by `until`. */
+  | { kind: 'delete-item'; at: number; until: number };
 
 export type FaultKind = Fault['kind'] | 'lost-response';
 
@@ -33,7 +40,8 @@ export type CheckName =
   | 'stale-release'
   | 'at-most-n-permits'
   | 'permit-tokens-unique'
-  | 'one-permit-per-owner';
+  | 'one-permit-per-owner'
+  | 'progress';
 
 export interface Violation {
   check: CheckName;
@@ -48,6 +56,10 @@ export interface CheckInput {
   leaseMs: number;
   /** How long past one lease a fault may keep the lock from being granted again. */
   recoveryBoundMs: number;
+  /** The progress check's stated bound. @default PROGRESS_BOUND_MS */
+  progressBoundMs?: number;
+  /** The progress check's latency allowance. @default measured from the run */
+  progressLatencyMs?: number;
   /**
    * The semaphore's number of permits when the history is the semaphore workload's (one
    * semaphore, no register); absent for the lock workload.
@@ -87,6 +99,16 @@ export interface Figures {
   faults: Partial<Record<FaultKind, number>>;
   /** Longest time from a fault to the next grant, in ms. */
   maxRecoveryMs: number | null;
+  /** Longest stretch the lock was free and continuously asked for (lock workload only), in ms. */
+  progressWorstGapMs: number | null;
+  /** The bound the progress check held it to: the stated bound plus the latency allowance. */
+  progressBoundMs: number | null;
+  /** Try-locks refused while the lock was certainly free (behind a live waiter, or a bug). */
+  tryLocksRefusedFree: number;
+  /** Waiter faults that hit an acquire in flight: killed mid-wait. */
+  waitersKilled: number;
+  /** ...and stopped mid-wait until past its deadline. */
+  waitersPausedPastDeadline: number;
   violations: number;
 }
 
@@ -140,6 +162,17 @@ export function checkHistory(input: CheckInput): CheckReport {
     ? { lateWritesRefused: 0, pausesWithoutTakeover: 0 }
     : checkLateWrites(input.ops, input.faults, register, violations);
   const maxRecoveryMs = checkRecovery(grants, input, violations);
+  // The waiting design is a lock's: a semaphore's waiters are not part of it.
+  const progress = semaphore
+    ? undefined
+    : checkProgress({
+        ops: input.ops,
+        faults: input.faults,
+        leaseMs: input.leaseMs,
+        ...(input.progressBoundMs === undefined ? {} : { boundMs: input.progressBoundMs }),
+        ...(input.progressLatencyMs === undefined ? {} : { latencyMs: input.progressLatencyMs }),
+      });
+  if (progress) violations.push(...progress.violations);
   checkRetries(input.ops, grants, semaphore, violations);
   // A permit's release proves nothing stale by a newer token alone (N permits run side by
   // side), and which permit an expired one's replacement evicted is not recorded.
@@ -167,6 +200,10 @@ export function checkHistory(input: CheckInput): CheckReport {
       maxPermitsHeld: exclusion.maxHeld,
       faults,
       maxRecoveryMs,
+      progressWorstGapMs: progress?.worstGapMs ?? null,
+      progressBoundMs: progress?.boundMs ?? null,
+      tryLocksRefusedFree: progress?.tryLocksRefusedFree ?? 0,
+      ...countWaiterFaults(input.ops, input.faults),
       violations: violations.length,
     },
   };
@@ -569,6 +606,33 @@ function checkLateWrites(
   return { lateWritesRefused, pausesWithoutTakeover };
 }
 
+/** Waiter faults that really hit a waiting acquire, by the victim's own history. */
+function countWaiterFaults(ops: Op[], faults: Fault[]) {
+  let waitersKilled = 0;
+  let waitersPausedPastDeadline = 0;
+  for (const fault of faults) {
+    if (fault.kind !== 'kill-waiter' && fault.kind !== 'pause-waiter') continue;
+    // The owner's last attempt begun before the fault (an indeterminate one is retried).
+    const call = ops.findLast(
+      (op) =>
+        op.f === 'acquire' &&
+        op.process === fault.process &&
+        op.owner === fault.owner &&
+        op.invokeAt <= fault.at &&
+        (op.waitMs ?? 0) > 0,
+    );
+    if (!call) continue;
+    if (fault.kind === 'kill-waiter' && call.completeAt === null) waitersKilled++;
+    if (
+      fault.kind === 'pause-waiter' &&
+      done(call) >= fault.until &&
+      call.invokeAt + call.waitMs! < fault.until
+    )
+      waitersPausedPastDeadline++;
+  }
+  return { waitersKilled, waitersPausedPastDeadline };
+}
+
 function countPausedGrantsTakenOver(ops: Op[], faults: Fault[]): number {
   return faults.filter(
     (fault) =>
@@ -588,7 +652,8 @@ function countPausedGrantsTakenOver(ops: Op[], faults: Fault[]): number {
 function checkRecovery(grants: GrantRecord[], input: CheckInput, violations: Violation[]) {
   let max: number | null = null;
   for (const fault of input.faults) {
-    if (fault.kind === 'clock-skew') continue;
+    // A waiter's fault or a deletion frees nothing held: the progress check covers them.
+    if (fault.kind !== 'pause' && fault.kind !== 'kill' && fault.kind !== 'db-restart') continue;
     let from = fault.kind === 'db-restart' ? fault.until : fault.at;
     // While DynamoDB is down nobody can be granted anything: an outage that begins before the
     // lock was due back moves the deadline to the end of that outage.

@@ -13,8 +13,8 @@ export interface ClientConfig {
   /** Base URL of the local HTTP server, for `transport: 'http'`. */
   httpUrl?: string;
   leaseMs: number;
-  /** How long one acquire may wait for a held lock. */
-  waitMs: number;
+  /** How long one acquire may wait for a held lock: drawn in this range (ms) per acquire; 0 is a try-lock. */
+  waitMs: [number, number];
   /** Injected offset of the client's clock, for library clients. */
   clockOffsetMs: number;
   /** Probability that the response of an applied write is lost. */
@@ -31,6 +31,11 @@ export interface ClientConfig {
    * directly, past the limit, as a broken acquire would.
    */
   overcommit?: boolean;
+  /**
+   * Test-only (the progress check's negative control): instead of the workload, this many ms
+   * after the start, keep the lock's waiter slot taken without ever asking for the lock.
+   */
+  squatAfterMs?: number;
   historyFile: string;
   /** Epoch ms after which the client finishes its iteration and exits; 0: wait for `start`. */
   stopAt: number;
@@ -39,6 +44,15 @@ export interface ClientConfig {
   armedWorkMs: number;
 }
 
-/** Messages between the orchestrator and a client over the IPC channel. */
-export type ToClient = { type: 'start'; stopAt: number } | { type: 'arm' } | { type: 'disarm' };
-export type FromClient = { type: 'ready' } | { type: 'claimed'; owner: string; token: number };
+/**
+ * Messages between the orchestrator and a client over the IPC channel. `arm`: report the next
+ * claim (a holder to pause or kill); `arm-wait`: report the next acquire that may wait
+ * (`waiting`) and its end (`waited`), for a waiter to pause or kill.
+ */
+export type ToClient =
+  { type: 'start'; stopAt: number } | { type: 'arm' } | { type: 'arm-wait' } | { type: 'disarm' };
+export type FromClient =
+  | { type: 'ready' }
+  | { type: 'claimed'; owner: string; token: number }
+  | { type: 'waiting'; owner: string; waitMs: number }
+  | { type: 'waited'; owner: string };

@@ -2,6 +2,9 @@
 // register -> short random work -> fenced write of the register + 1 -> release, and appends
 // every operation (invoke, completion, result, token) to its own history file. With
 // `permits`, it loops on one permit of a semaphore instead: acquire -> hold -> release.
+// Each acquire may wait a time drawn from the client's `waitMs` range (0: a try-lock, which
+// pauses a little after a refusal, as a caller that retries later would). The progress
+// control's squatter runs no workload: it only holds the lock's waiter slot (see squat.ts).
 // Usage: node --import tsx safety/client.ts '<ClientConfig as JSON>'
 import { createDocumentClient, FencedOut, LockHeld, LockManager } from '../lib/core/index.js';
 import { localDynamoClient } from '../local/dynamodb-local.js';
@@ -12,6 +15,7 @@ import { LostResponse, loseResponses } from './lost-response.js';
 import { overcommitPermit } from './overcommit.js';
 import { between, seededRandom } from './random.js';
 import { Register, type RegisterRead } from './register.js';
+import { squatWaiterSlot } from './squat.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ClientConfig;
 const random = seededRandom(config.seed);
@@ -41,13 +45,17 @@ const register = new Register(
 );
 
 let armed = false;
+let armedWait = false;
 let started: () => void = () => {};
 const start = new Promise<void>((resolve) => (started = resolve));
 process.on('message', (message: ToClient) => {
   if (message.type === 'start') {
     config.stopAt = message.stopAt;
     started();
-  } else armed = message.type === 'arm';
+  } else {
+    armed = message.type === 'arm';
+    armedWait = message.type === 'arm-wait';
+  }
 });
 const tell = (message: FromClient) => process.send?.(message);
 
@@ -64,7 +72,7 @@ let opCount = 0;
 async function record<T>(
   f: OpKind,
   owner: string,
-  fields: { token?: number; since?: number; permits?: number },
+  fields: { token?: number; since?: number; permits?: number; waitMs?: number },
   call: () => Promise<T>,
   describe: (result: T) => Partial<CompleteLine>,
 ): Promise<{ result: 'ok'; value: T } | { result: 'fail' | 'info'; error: unknown }> {
@@ -97,6 +105,8 @@ async function record<T>(
 /** Gives up retrying an indeterminate step a while after the run's end. */
 const retrying = () => Date.now() < config.stopAt + 5_000;
 const pauseAfterError = () => sleep(between(random, 50, 150));
+/** The overcommitting control makes one attempt, whatever its range says. */
+const overcommitting = config.overcommit === true;
 /** The semaphore's N on every permit operation, so the history says what was asked for. */
 const permitsField = config.permits === undefined ? {} : { permits: config.permits };
 
@@ -120,23 +130,40 @@ async function overcommit(owner: string): Promise<SafetyGrant> {
   }
 }
 
-const take = (owner: string) =>
+const take = (owner: string, waitMs: number) =>
   config.overcommit
     ? overcommit(owner)
-    : locks.acquire(config.lockId, owner, config.leaseMs, config.waitMs, config.permits);
+    : locks.acquire(config.lockId, owner, config.leaseMs, waitMs, config.permits);
+
+/** Takes the lock, waiting up to `waitMs`; when armed for a waiter fault, says when it waits. */
+async function takeReporting(owner: string, waitMs: number): Promise<SafetyGrant> {
+  if (!armedWait || waitMs === 0) return take(owner, waitMs);
+  armedWait = false;
+  tell({ type: 'waiting', owner, waitMs });
+  try {
+    return await take(owner, waitMs);
+  } finally {
+    tell({ type: 'waited', owner });
+  }
+}
 
 async function acquire(owner: string): Promise<SafetyGrant | undefined> {
   const since = Date.now();
+  const waitMs = overcommitting ? 0 : between(random, config.waitMs[0], config.waitMs[1]);
   while (retrying()) {
     const outcome = await record(
       'acquire',
       owner,
-      { since, ...permitsField },
-      () => take(owner),
+      { since, waitMs, ...permitsField },
+      () => takeReporting(owner, waitMs),
       (grant) => ({ token: grant.token, expiresAt: grant.expiresAt }),
     );
     if (outcome.result === 'ok') return outcome.value;
-    if (outcome.result === 'fail') return undefined;
+    if (outcome.result === 'fail') {
+      // A refused try-lock comes back a little later, as a caller that polls would.
+      if (waitMs === 0) await sleep(between(random, 20, 100));
+      return undefined;
+    }
     // Indeterminate: retry as the same owner, which gets the same grant back if it was written.
     await pauseAfterError();
   }
@@ -220,7 +247,30 @@ async function permitIteration(owner: string): Promise<void> {
   if (config.overcommit) await sleep(between(random, config.workMs[0], config.workMs[1]));
 }
 
-for (let iteration = 1; Date.now() < config.stopAt; iteration++) {
+/** The squatter: keeps the waiter slot taken, beat after beat, never asking for the lock. */
+async function squat(afterMs: number): Promise<void> {
+  await sleep(afterMs);
+  while (Date.now() < config.stopAt) {
+    try {
+      await squatWaiterSlot(doc, {
+        tableName: config.locksTable,
+        lockId: config.lockId,
+        owner: `${config.name}:squatter`,
+      });
+    } catch {
+      // DynamoDB unavailable: beat again next time.
+    }
+    // Well inside the slot's staleness, even on a loaded host.
+    await sleep(50);
+  }
+}
+
+if (config.squatAfterMs !== undefined) await squat(config.squatAfterMs);
+for (
+  let iteration = 1;
+  config.squatAfterMs === undefined && Date.now() < config.stopAt;
+  iteration++
+) {
   const owner = `${config.name}:${iteration}`;
   await (config.permits === undefined ? lockIteration(owner) : permitIteration(owner));
 }

@@ -49,6 +49,8 @@ export interface Op {
   since?: number;
   /** acquire and release of a semaphore's permit: the semaphore's number of permits. */
   permits?: number;
+  /** acquire: how long this call was allowed to wait for the lock (0: a try-lock). */
+  waitMs?: number;
   /** release `ok`. */
   released?: boolean;
   /** claim `ok`: the register value read. */
@@ -80,6 +82,7 @@ export interface InvokeLine {
   token?: number;
   since?: number;
   permits?: number;
+  waitMs?: number;
 }
 
 export interface CompleteLine {
@@ -151,6 +154,7 @@ export function readHistory(files: string[]): Op[] {
           ...(line.token === undefined ? {} : { token: line.token }),
           ...(line.since === undefined ? {} : { since: line.since }),
           ...(line.permits === undefined ? {} : { permits: line.permits }),
+          ...(line.waitMs === undefined ? {} : { waitMs: line.waitMs }),
         };
         open.set(line.id, op);
         ops.push(op);

@@ -3,13 +3,14 @@
 // process of its own, and for each scenario and seed a few client OS processes; injects the
 // scenario's faults, checks the recorded history, prints a summary table and writes it as JSON
 // under results/safety/. Exits non-zero on any violation, or if a negative control (fencing
-// switched off; a semaphore's limit broken) is NOT caught.
+// switched off; a semaphore's limit broken; a waiter slot never given back) is NOT caught.
 //
 // Options: --seeds N (seeds 1..N, default 2) | --seed S (one seed, repeatable)
 //          --duration S (seconds of workload per run, default 6) | --scenario NAME (repeatable)
 //          --lease-ms MS (default 1000, the least the API takes) | --recovery-bound-ms MS (default 1000)
 //          --unfenced (run the chosen lock scenarios with fencing off: they must then fail)
 //          --no-http (library clients only) | --no-control (skip the negative controls)
+//          --keep-histories (keep every run's histories, not only failed ones)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import {
 } from '../local/dynamodb-local.js';
 import { type CheckName, type CheckReport, checkHistory, type Fault } from './checker.js';
 import type { ClientConfig, FromClient, ToClient } from './client-config.js';
+import { deleteFreeLockItem } from './delete-item.js';
 import { readHistory } from './history.js';
 import { between, seededRandom } from './random.js';
 import { readRegister } from './register.js';
@@ -48,6 +50,7 @@ interface Options {
   unfenced: boolean;
   http: boolean;
   control: boolean;
+  keepHistories: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -63,6 +66,7 @@ function parseOptions(argv: string[]): Options {
       unfenced: { type: 'boolean' },
       'no-http': { type: 'boolean' },
       'no-control': { type: 'boolean' },
+      'keep-histories': { type: 'boolean' },
     },
   });
   const positive = (name: string, raw: string | undefined, fallback: number) => {
@@ -96,6 +100,7 @@ function parseOptions(argv: string[]): Options {
     unfenced: values.unfenced ?? false,
     http: !values['no-http'],
     control: !values['no-control'] && !values.scenario && !values.unfenced,
+    keepHistories: values['keep-histories'] ?? false,
   };
 }
 
@@ -252,14 +257,14 @@ class Client {
   }
 }
 
-/** The first of `pool` to report a claim, or undefined if none does within `timeoutMs`. */
-function firstClaim(pool: Client[], timeoutMs: number) {
-  return new Promise<{ client: Client; message: { owner: string; token: number } } | undefined>(
+/** The first of `pool` to send a message of `type`, or undefined if none does within `timeoutMs`. */
+function firstMessage<T extends FromClient['type']>(pool: Client[], type: T, timeoutMs: number) {
+  return new Promise<{ client: Client; message: Extract<FromClient, { type: T }> } | undefined>(
     (resolve) => {
       let pending = pool.length;
       if (pending === 0) resolve(undefined);
       for (const client of pool) {
-        void client.next('claimed', timeoutMs).then((message) => {
+        void client.next(type, timeoutMs).then((message) => {
           if (message) resolve({ client, message });
           else if (--pending === 0) resolve(undefined);
         });
@@ -267,6 +272,11 @@ function firstClaim(pool: Client[], timeoutMs: number) {
     },
   );
 }
+
+/** A stopped waiter's wait must run out during the stop: victims wait at most this long. */
+const PAUSABLE_WAIT_MS = 1_500;
+/** How long past its deadline a waiter stays stopped. */
+const PAUSE_PAST_DEADLINE_MS = 700;
 
 /** One row of the summary. */
 interface RunResult {
@@ -305,6 +315,7 @@ async function runScenario(
 
   const spawnClient = (name: string, spec: ClientSpec, stopAt: number) => {
     const transport = spec.transport === 'http' && infra.url ? 'http' : 'library';
+    const waitMs = spec.waitMs ?? 3 * leaseMs;
     const config: ClientConfig = {
       name,
       seed: seed * 1000 + nameHash(name) + clients.length,
@@ -316,13 +327,14 @@ async function runScenario(
       transport,
       ...(transport === 'http' ? { httpUrl: infra.url } : {}),
       leaseMs,
-      waitMs: 3 * leaseMs,
+      waitMs: typeof waitMs === 'number' ? [waitMs, waitMs] : waitMs,
       clockOffsetMs:
         transport === 'library' ? Math.round((spec.clockOffsetLeases ?? 0) * leaseMs) : 0,
       lostResponseRate: scenario.lostResponseRate ?? 0,
       unfenced,
       ...(scenario.permits === undefined ? {} : { permits: scenario.permits }),
       ...(spec.overcommit && transport === 'library' ? { overcommit: true } : {}),
+      ...(spec.squatAfterMs === undefined ? {} : { squatAfterMs: spec.squatAfterMs }),
       historyFile: join(dir, `${name}.jsonl`),
       stopAt,
       workMs: scenario.workMs ?? [5, 30],
@@ -362,6 +374,9 @@ async function runScenario(
       pause: 500 + Math.max(pauseMs, recovery),
       kill: 500 + recovery,
       'db-restart': 3_000 + recovery,
+      'kill-waiter': 500 + recovery,
+      'pause-waiter': 500 + PAUSABLE_WAIT_MS + PAUSE_PAST_DEADLINE_MS + recovery,
+      'delete-item': 500 + recovery,
     };
     const fits = (kind: keyof typeof budget) => Date.now() + budget[kind] + 500 <= stopAt;
 
@@ -370,7 +385,7 @@ async function runScenario(
       // Arm every candidate with a correct clock: the first to report its claim is the victim.
       const pool = clients.filter((c) => c.alive && c.config.clockOffsetMs === 0);
       for (const candidate of pool) candidate.send({ type: 'arm' });
-      const first = await firstClaim(pool, 10_000);
+      const first = await firstMessage(pool, 'claimed', 10_000);
       for (const candidate of pool) candidate.send({ type: 'disarm' });
       if (!first) {
         problems.push(`no holder entered its section within 10 s to ${kind}`);
@@ -394,16 +409,90 @@ async function runScenario(
       }
     };
 
-    // Two nemeses, each with its own random stream so they replay alike when they interleave:
-    // one stops or kills holders (taking turns when both are on), one restarts the database.
+    /**
+     * Kills or stops a library caller while its acquire waits: the first armed one to start an
+     * acquire that may wait, once it has waited long enough to be refused and take its place
+     * in line (or its ticket, on the old queue). A stopped one stays stopped past its deadline.
+     */
+    const waiterFault = async (kind: 'kill-waiter' | 'pause-waiter', own: () => number) => {
+      const longest = kind === 'pause-waiter' ? PAUSABLE_WAIT_MS : Infinity;
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const pool = clients.filter(
+          (c) =>
+            c.alive &&
+            c.config.transport === 'library' &&
+            c.config.clockOffsetMs === 0 &&
+            c.config.squatAfterMs === undefined &&
+            c.config.waitMs[1] > 0 &&
+            c.config.waitMs[1] <= longest,
+        );
+        for (const candidate of pool) candidate.send({ type: 'arm-wait' });
+        const first = await firstMessage(pool, 'waiting', 10_000);
+        for (const candidate of pool) candidate.send({ type: 'disarm' });
+        if (!first) break;
+        const { client: victim, message } = first;
+        // Granted (or refused) before it had waited: try again with the next one.
+        if (await victim.next('waited', between(own, 40, 120))) continue;
+        const struck = { process: victim.config.name, owner: message.owner };
+        if (kind === 'pause-waiter') {
+          const pid = victim.child.pid!;
+          process.kill(pid, 'SIGSTOP');
+          const at = Date.now();
+          await sleep(message.waitMs + PAUSE_PAST_DEADLINE_MS);
+          process.kill(pid, 'SIGCONT');
+          faults.push({ kind, ...struck, at, until: Date.now() });
+        } else {
+          victim.child.kill('SIGKILL');
+          faults.push({ kind, ...struck, at: Date.now() });
+          await victim.exited;
+          const replaced = clients.filter((c) => c.config.name.startsWith(`${struck.process}r`));
+          spawnClient(`${struck.process}r${replaced.length + 1}`, victim.spec, stopAt);
+        }
+        return;
+      }
+      problems.push(`no caller was caught waiting for a ${kind}`);
+    };
+
+    // Three nemeses, each with its own random stream so they replay alike when they interleave:
+    // one stops or kills holders or waiters (taking turns when several are on), one restarts
+    // the database, one deletes the lock's item.
     const processNemesis = async () => {
       const own = seededRandom(seed * 31 + nameHash(scenario.name));
-      const kinds = (['pause', 'kill'] as const).filter((kind) => scenario[kind]);
+      const kinds = (
+        [
+          ['pause', 'pause'],
+          ['kill', 'kill'],
+          ['killWaiter', 'kill-waiter'],
+          ['pauseWaiter', 'pause-waiter'],
+        ] as const
+      )
+        .filter(([flag]) => scenario[flag])
+        .map(([, kind]) => kind);
       if (own() < 0.5) kinds.reverse();
       await sleep(between(own, 300, 700));
       for (let i = 0; kinds.length > 0 && fits(kinds[i % kinds.length]); i++) {
-        await processFault(kinds[i % kinds.length]);
+        const kind = kinds[i % kinds.length];
+        await (kind === 'pause' || kind === 'kill' ? processFault(kind) : waiterFault(kind, own));
         await sleep(between(own, 200, 600));
+      }
+    };
+    const deleteNemesis = async () => {
+      const own = seededRandom(seed * 41 + nameHash(scenario.name));
+      if (!scenario.deleteItem) return;
+      const ddb = localDynamoClient(infra.endpoint);
+      const doc = createDocumentClient(ddb);
+      try {
+        await sleep(between(own, 300, 700));
+        while (fits('delete-item')) {
+          const at = Date.now();
+          // The lock is free only between a release and the next grant: try often.
+          if (await deleteFreeLockItem(doc, LOCKS_TABLE, runName, at)) {
+            faults.push({ kind: 'delete-item', at, until: Date.now() });
+            await sleep(between(own, 400, 900));
+          } else await sleep(between(own, 10, 60));
+        }
+      } finally {
+        ddb.destroy();
       }
     };
     const dbNemesis = async () => {
@@ -417,7 +506,7 @@ async function runScenario(
         faults.push({ kind: 'db-restart', ...(await infra.restartDb(between(own, 300, 800))) });
       }
     };
-    await Promise.all([processNemesis(), dbNemesis()]);
+    await Promise.all([processNemesis(), dbNemesis(), deleteNemesis()]);
 
     const deadline = sleep(Math.max(0, stopAt - Date.now()) + 20_000).then(() => 'timeout');
     if ((await Promise.race([Promise.all(clients.map((c) => c.exited)), deadline])) === 'timeout') {
@@ -454,6 +543,12 @@ async function runScenario(
     problems.push('DynamoDB Local was not restarted');
   if (scenario.lostResponseRate && !injected['lost-response'])
     problems.push('no response was lost');
+  if (scenario.killWaiter && report.figures.waitersKilled === 0)
+    problems.push('no caller was killed while its acquire waited');
+  if (scenario.pauseWaiter && report.figures.waitersPausedPastDeadline === 0)
+    problems.push('no waiting caller was stopped past its deadline');
+  if (scenario.deleteItem && !injected['delete-item'])
+    problems.push("the lock's item was never deleted");
   // (With restarts, a late write may instead meet DynamoDB down: not every run can show this.
   // A semaphore's holders write nothing: its pause shows in the permits the checker counts.)
   if (
@@ -477,7 +572,7 @@ async function runScenario(
     problems,
   };
   const failed = report.violations.length > 0 || problems.length > 0;
-  if (failed) {
+  if (failed || options.keepHistories) {
     result.kept = join('results', 'safety', 'histories', runName);
     cpSync(dir, result.kept, { recursive: true });
     writeFileSync(join(result.kept, 'faults.json'), JSON.stringify({ faults, register }, null, 2));
@@ -507,6 +602,7 @@ function table(results: RunResult[]) {
     'skewed takeovers',
     'faults',
     'max recovery ms',
+    'progress worst gap / bound ms',
     'violations',
   ];
   const rows = results.map((r) => {
@@ -527,6 +623,7 @@ function table(results: RunResult[]) {
       String(f.skewedTakeovers),
       faultText(f.faults),
       f.maxRecoveryMs === null ? '-' : String(f.maxRecoveryMs),
+      f.progressBoundMs === null ? '-' : `${f.progressWorstGapMs ?? '-'} / ${f.progressBoundMs}`,
       String(f.violations),
     ];
   });
@@ -547,7 +644,11 @@ function runLine(r: RunResult) {
           : '');
   return (
     `${r.scenario} seed ${r.seed}: ${f.ops} ops, ${f.grants} grants, ${work}, ` +
-    `faults ${faultText(f.faults)}, ${f.violations} violations` +
+    `faults ${faultText(f.faults)}, ` +
+    (f.progressBoundMs === null
+      ? ''
+      : `progress worst gap ${f.progressWorstGapMs ?? '-'} ms (bound ${f.progressBoundMs}), `) +
+    `${f.violations} violations` +
     `${r.problems.length ? `, PROBLEMS: ${r.problems.join('; ')}` : ''} (${r.durationMs} ms)\n`
   );
 }

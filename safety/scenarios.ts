@@ -1,5 +1,6 @@
-// The scenarios of the harness: one per fault, a mixed one, a semaphore under the faults, and
-// the negative controls.
+// The scenarios of the harness: one per fault, a mixed one, a semaphore under the faults, the
+// waiting scenarios (callers with different waits, dying, stopped or left without their item),
+// and the negative controls.
 import type { CheckName } from './checker.js';
 
 /** One client process of a scenario. */
@@ -9,6 +10,16 @@ export interface ClientSpec {
   clockOffsetLeases?: number;
   /** Test-only: writes its permits past the semaphore's limit (library clients only). */
   overcommit?: boolean;
+  /**
+   * How long each acquire may wait, in ms: a fixed time (0: a try-lock) or a range drawn from
+   * per acquire. @default three leases
+   */
+  waitMs?: number | [number, number];
+  /**
+   * Test-only (the progress control): runs no workload; from this many ms after the start it
+   * keeps the lock's waiter slot taken without asking for the lock.
+   */
+  squatAfterMs?: number;
 }
 
 export interface Scenario {
@@ -21,6 +32,12 @@ export interface Scenario {
   kill?: boolean;
   /** Stop DynamoDB Local and start it again on the same port and folder. */
   dbRestart?: boolean;
+  /** SIGKILL a library caller while its acquire waits; a new process takes its place. */
+  killWaiter?: boolean;
+  /** SIGSTOP a library caller while its acquire waits, until past its deadline, then SIGCONT. */
+  pauseWaiter?: boolean;
+  /** Delete the lock's item while callers wait (only while the lock is free, as TTL would). */
+  deleteItem?: boolean;
   /** Probability that the response of an applied write is lost (acquire, release, claim, write). */
   lostResponseRate?: number;
   /** Scales the run's `--duration`, for scenarios that must fit several faults. @default 1 */
@@ -49,6 +66,22 @@ const http: ClientSpec = { transport: 'http' };
  * overlaps them (the lock's register writes give its section that length by themselves).
  */
 const PERMIT_WORK_MS: [number, number] = [50, 150];
+
+/**
+ * The waiting mix of issue 19, one caller per process: try-locks (a third of the callers),
+ * impatient callers (waiting up to 400 ms, often giving up behind others) and patient ones (up
+ * to 1.5 or 3 s), over the library and the HTTP API, holding the lock briefly, so that callers
+ * wait behind each other, and give up, all the time.
+ */
+const WAITING_CLIENTS: ClientSpec[] = [
+  { transport: 'library', waitMs: 0 },
+  { transport: 'library', waitMs: [1, 3_000] },
+  { transport: 'library', waitMs: [1, 400] },
+  { transport: 'library', waitMs: [500, 1_500] },
+  { transport: 'http', waitMs: 0 },
+  { transport: 'http', waitMs: [1, 400] },
+];
+const WAITING_WORK_MS: [number, number] = [10, 40];
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -122,6 +155,29 @@ export const SCENARIOS: Scenario[] = [
     durationFactor: 0.5,
     workMs: PERMIT_WORK_MS,
   },
+  {
+    name: 'waiter-kill',
+    description: 'the waiting mix; SIGKILL callers while their acquire waits',
+    clients: WAITING_CLIENTS,
+    killWaiter: true,
+    workMs: WAITING_WORK_MS,
+  },
+  {
+    name: 'waiter-pause',
+    description: 'the waiting mix; SIGSTOP a waiting caller until past its deadline, then SIGCONT',
+    clients: WAITING_CLIENTS,
+    pauseWaiter: true,
+    workMs: WAITING_WORK_MS,
+    durationFactor: 1.5,
+  },
+  {
+    name: 'item-delete',
+    description:
+      "the waiting mix; delete the lock's item (while free, as TTL would) as callers wait",
+    clients: WAITING_CLIENTS,
+    deleteItem: true,
+    workMs: WAITING_WORK_MS,
+  },
 ];
 
 /** The pause scenario with fencing switched off in the register write. */
@@ -144,5 +200,19 @@ export const SEMAPHORE_CONTROL: Scenario = {
   control: { mustCatch: 'at-most-n-permits' },
 };
 
+/** The waiting mix with one process that holds the waiter slot, never asking for the lock. */
+export const PROGRESS_CONTROL: Scenario = {
+  name: 'progress-control',
+  description:
+    'the waiting mix with a squatter in the waiter slot from 1 s: free locks unobtainable',
+  clients: [...WAITING_CLIENTS, { transport: 'library', squatAfterMs: 1_000 }],
+  workMs: WAITING_WORK_MS,
+  control: { mustCatch: 'progress' },
+};
+
 /** Every default run ends with these, on its first seed. */
-export const NEGATIVE_CONTROLS: Scenario[] = [NEGATIVE_CONTROL, SEMAPHORE_CONTROL];
+export const NEGATIVE_CONTROLS: Scenario[] = [
+  NEGATIVE_CONTROL,
+  SEMAPHORE_CONTROL,
+  PROGRESS_CONTROL,
+];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CheckInput, checkHistory, type Fault } from '../../safety/checker.js';
 import { type Op, readHistory } from '../../safety/history.js';
+import { latencyAllowance, PROGRESS_LATENCY_ALLOWANCE_MS } from '../../safety/progress.js';
 
 // Hand-made histories: each check must pass a clean one and catch the bug it exists for.
 // Times are small integers (ms); the lease is 100 ms and the recovery bound 50 ms.
@@ -558,6 +559,214 @@ describe('the safety checker on a semaphore of 2 permits', () => {
     const ops = [acquire('a:1', 10, 0), acquire('b:1', 11, 5), release('a:1', 10, 20)];
     expect(semaphoreChecks(ops)).toEqual([]);
     expect(check({ ops }).violations.map((v) => v.check)).toContain('stale-release');
+  });
+});
+
+describe('the progress check', () => {
+  // A lease of 1 s, the stated bound of 1 s and a latency allowance of 500 ms: 1.5 s in all.
+  const progress = (ops: Op[], faults: Fault[] = []) =>
+    checkHistory({
+      ops,
+      register: null,
+      faults,
+      leaseMs: 1_000,
+      recoveryBoundMs: 1_000,
+      progressLatencyMs: 500,
+    });
+  // Only the progress check's: a fault here may also trip the recovery check.
+  const violationsOf = (ops: Op[], faults: Fault[] = []) =>
+    progress(ops, faults)
+      .violations.map((v) => v.check)
+      .filter((check) => check === 'progress');
+  /** a:1 holds from 0 (lease to 1,000) and releases at 100. */
+  const releasedAt100 = () => [
+    op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 1_000, waitMs: 0 }),
+    op({ f: 'release', owner: 'a:1', invokeAt: 99, token: 10, released: true }),
+  ];
+  /** A waiting acquire invoked at `at`, refused at its deadline. */
+  const waited = (owner: string, at: number, waitMs: number, fields: Partial<Op> = {}) =>
+    op({
+      f: 'acquire',
+      owner,
+      invokeAt: at,
+      completeAt: at + waitMs + 1,
+      result: 'fail',
+      error: 'LockHeld',
+      waitMs,
+      ...fields,
+    });
+  const grantAt = (owner: string, at: number, token: number) =>
+    op({ f: 'acquire', owner, invokeAt: at - 1, token, expiresAt: at + 1_000, waitMs: 0 });
+
+  it('catches a free lock asked for continuously for 2 s without a grant', () => {
+    const ops = [...releasedAt100(), waited('b:1', 150, 2_000), grantAt('c:1', 2_300, 11)];
+    const report = progress(ops);
+    expect(report.violations.map((v) => v.check)).toEqual(['progress']);
+    expect(report.violations[0].message).toMatch(
+      /continuously from 150 to 2150 \(2000 ms, bound 1500 ms\)/,
+    );
+    expect(report.figures).toMatchObject({ progressWorstGapMs: 2_000, progressBoundMs: 1_500 });
+  });
+
+  it('passes a gap that is only a live lease, its holder stopped or not', () => {
+    // a:1 never releases: its lease runs to 2,500; b waits from 100 and is granted at 2,600.
+    const ops = [
+      op({ f: 'acquire', owner: 'a:1', invokeAt: 0, token: 10, expiresAt: 2_500, waitMs: 0 }),
+      op({
+        f: 'acquire',
+        owner: 'b:1',
+        invokeAt: 100,
+        completeAt: 2_600,
+        token: 11,
+        expiresAt: 3_600,
+        waitMs: 3_000,
+      }),
+    ];
+    const pause: Fault = {
+      kind: 'pause',
+      process: 'a',
+      owner: 'a:1',
+      token: 10,
+      at: 10,
+      until: 2_000,
+    };
+    for (const faults of [[], [pause]]) {
+      expect(violationsOf(ops, faults)).toEqual([]);
+      expect(progress(ops, faults).figures.progressWorstGapMs).toBe(100);
+    }
+  });
+
+  it('accepts a grant within the bound of the lock freeing', () => {
+    const ops = [
+      ...releasedAt100(),
+      waited('b:1', 150, 3_000, { result: 'ok', completeAt: 1_400, token: 11, expiresAt: 2_400 }),
+    ];
+    expect(violationsOf(ops)).toEqual([]);
+  });
+
+  it("bridges a caller's turnaround between two waits, but not a longer silence", () => {
+    const bridged = [...releasedAt100(), waited('b:1', 150, 800), waited('b:2', 980, 800)];
+    expect(violationsOf(bridged)).toEqual(['progress']);
+    const silent = [...releasedAt100(), waited('b:1', 150, 800), waited('b:2', 1_100, 800)];
+    expect(violationsOf(silent)).toEqual([]);
+  });
+
+  it('does not count the time DynamoDB is down', () => {
+    const ops = [...releasedAt100(), waited('b:1', 150, 2_000)];
+    const outage: Fault = { kind: 'db-restart', at: 700, until: 1_800 };
+    expect(violationsOf(ops, [outage])).toEqual([]);
+  });
+
+  it('does not count a waiter stopped or killed as asking', () => {
+    const ops = [...releasedAt100(), waited('b:1', 150, 2_000, { completeAt: 2_900 })];
+    const pause: Fault = {
+      kind: 'pause-waiter',
+      process: 'b',
+      owner: 'b:1',
+      at: 900,
+      until: 2_900,
+    };
+    expect(violationsOf(ops, [pause])).toEqual([]);
+    const killedOps = [
+      ...releasedAt100(),
+      waited('b:1', 150, 2_000, { completeAt: null, result: 'info' }),
+    ];
+    const kill: Fault = { kind: 'kill-waiter', process: 'b', owner: 'b:1', at: 900 };
+    expect(violationsOf(killedOps, [kill])).toEqual([]);
+  });
+
+  it('rules out a grant to a killed waiter when the tokens granted around it are consecutive', () => {
+    const killedWaiter = waited('k:1', 150, 3_000, { completeAt: null, result: 'info' });
+    const kill: Fault = { kind: 'kill-waiter', process: 'k', owner: 'k:1', at: 300 };
+    const ops = (nextToken: number) => [
+      ...releasedAt100(),
+      killedWaiter,
+      waited('b:1', 200, 2_200),
+      grantAt('c:1', 2_500, nextToken),
+    ];
+    // Token 11 follows 10: k was never granted, and b asked from 200 to 2,400 on a free lock.
+    expect(violationsOf(ops(11), [kill])).toEqual(['progress']);
+    // A token is missing: k may have held the lock for a lease after its death, to 1,300.
+    expect(violationsOf(ops(12), [kill])).toEqual([]);
+    expect(progress(ops(12), [kill]).figures.progressWorstGapMs).toBe(1_100);
+  });
+
+  it("counts a killed HTTP caller's wait as a grant that may still come: its server waits on", () => {
+    const ops = [
+      ...releasedAt100(),
+      waited('h:1', 120, 3_000, { completeAt: null, result: 'info', transport: 'http' }),
+      waited('b:1', 150, 2_000),
+    ];
+    const kill: Fault = { kind: 'kill-waiter', process: 'h', owner: 'h:1', at: 300 };
+    expect(violationsOf(ops, [kill])).toEqual([]);
+  });
+
+  it('catches a try-lock refused on a lock long free while nobody waited', () => {
+    const refused = op({
+      f: 'acquire',
+      owner: 't:1',
+      invokeAt: 2_000,
+      result: 'fail',
+      error: 'LockHeld',
+      waitMs: 0,
+    });
+    const report = progress([...releasedAt100(), refused]);
+    expect(report.violations.map((v) => v.check)).toEqual(['progress']);
+    expect(report.violations[0].message).toMatch(/try-lock .* refused at 2001/);
+    expect(report.figures.tryLocksRefusedFree).toBe(1);
+  });
+
+  it('excuses a try-lock refused behind a waiter that asked within the bound', () => {
+    const refused = op({
+      f: 'acquire',
+      owner: 't:1',
+      invokeAt: 2_000,
+      result: 'fail',
+      error: 'LockHeld',
+      waitMs: 0,
+    });
+    const waiter = waited('b:1', 150, 1_000, { completeAt: null, result: 'info' });
+    const kill: Fault = { kind: 'kill-waiter', process: 'b', owner: 'b:1', at: 900 };
+    expect(violationsOf([...releasedAt100(), waiter, refused], [kill])).toEqual([]);
+  });
+
+  it('counts the waiter faults that hit a waiting acquire', () => {
+    const ops = [
+      ...releasedAt100(),
+      waited('b:1', 150, 500, { completeAt: 2_000 }),
+      waited('k:1', 150, 500, { completeAt: null, result: 'info' }),
+    ];
+    const faults: Fault[] = [
+      { kind: 'pause-waiter', process: 'b', owner: 'b:1', at: 200, until: 1_900 },
+      { kind: 'kill-waiter', process: 'k', owner: 'k:1', at: 200 },
+    ];
+    expect(progress(ops, faults).figures).toMatchObject({
+      waitersKilled: 1,
+      waitersPausedPastDeadline: 1,
+    });
+  });
+
+  it('raises the latency allowance to two round trips of a slow run, never below its floor', () => {
+    const slow = [
+      ...releasedAt100(),
+      op({ f: 'claim', owner: 'a:1', invokeAt: 10, completeAt: 410, token: 10, value: 0 }),
+    ];
+    // Two operations of one request: the 95th percentile is the slower, 400 ms.
+    expect(latencyAllowance(slow)).toBe(800);
+    expect(latencyAllowance(releasedAt100())).toBe(PROGRESS_LATENCY_ALLOWANCE_MS);
+  });
+
+  it('is not run on a semaphore', () => {
+    const ops = [waited('b:1', 150, 2_000, { permits: 2 })];
+    const report = checkHistory({
+      ops,
+      register: null,
+      faults: [],
+      leaseMs: 1_000,
+      recoveryBoundMs: 1_000,
+      permits: 2,
+    });
+    expect(report.figures.progressBoundMs).toBeNull();
   });
 });
 
