@@ -290,6 +290,19 @@ export class LockManager {
   ): Promise<Grant> {
     const waiter = new Waiter(this.table, lockId, owner, returning);
     let item = refused;
+    // One grant attempt; a refusal answers with the item as it is.
+    const attempt = async (): Promise<Grant | undefined> => {
+      const promote = waiter.toPromote(item, this.clock());
+      const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
+      if (!('grant' in outcome)) {
+        item = outcome.item;
+        return undefined;
+      }
+      this.returning.noteContendedGrant(lockId, outcome.grant.token);
+      // Granted from the second slot (the first was empty or silent): leave it.
+      if (waiter.place(item) === 2) await waiter.leave(item);
+      return outcome.grant;
+    };
     for (let fresh = true; ; fresh = false) {
       // A request that fails ends the wait at once (its slot goes silent on its own): the call
       // returns within the request timeout, with no further request to a DynamoDB that does
@@ -297,22 +310,20 @@ export class LockManager {
       if (!fresh) {
         const remaining = deadline - this.clock();
         await waiter.sleep(waiter.delay(item, this.clock(), remaining));
-        item = await waiter.look(item);
+        if (waiter.pollsByAttempt(item, this.clock())) {
+          const grant = await attempt();
+          if (grant) return grant;
+        } else {
+          item = await waiter.look(item);
+        }
       }
       const now = this.clock();
-      const claim = waiter.slotToClaim(item, now);
       if (waiter.mayTake(item, now)) {
-        const promote = waiter.toPromote(item, now);
-        const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
-        if ('grant' in outcome) {
-          this.returning.noteContendedGrant(lockId, outcome.grant.token);
-          // Granted from the second slot (the first was empty or silent): leave it.
-          if (waiter.place(item) === 2) await waiter.leave(item);
-          return outcome.grant;
-        }
-        item = outcome.item;
-      } else if (claim !== undefined) {
-        item = await waiter.claim(claim);
+        const grant = await attempt();
+        if (grant) return grant;
+      } else {
+        const claim = waiter.slotToClaim(item, now);
+        if (claim !== undefined) item = await waiter.claim(claim);
       }
       if (deadline <= this.clock()) {
         // Giving up: empty this caller's slot, so nobody waits for it to go silent.

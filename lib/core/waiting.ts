@@ -46,6 +46,13 @@ export const WAITING = {
   /** Slowest look of the first slot's holder, and of the second's. */
   firstMaxMs: 50,
   secondMaxMs: 100,
+  /** Fastest look of the second slot's holder. */
+  secondMinMs: 10,
+  /**
+   * While the holder has held the lock no longer than this, the first in line looks by trying
+   * the grant itself (a refused write answers with the item): a handoff then costs no read.
+   */
+  attemptWhileHeldMs: 80,
   /** Fastest and slowest look of the callers outside the slots. */
   othersMinMs: 50,
   othersMaxMs: 250,
@@ -201,6 +208,19 @@ export class Waiter {
     return sameHolder(holderOf(item, SECOND), this.me) ? 2 : 0;
   }
 
+  /**
+   * True when this caller's next look should be a grant attempt rather than a read: it is first
+   * in line, its heartbeat is not due, and the holder has held the lock only briefly, so the
+   * release is likely soon and a read before the grant would cost the handoff a round trip.
+   */
+  pollsByAttempt(item: WaitedItem, now: number): boolean {
+    return (
+      this.place(item) === 1 &&
+      now - (item.waiterSeen ?? 0) < WAITING.heartbeatMs &&
+      heldFor(item, now) <= WAITING.attemptWhileHeldMs
+    );
+  }
+
   /** True when a grant to this caller may succeed, by what `item` shows. */
   mayTake(item: WaitedItem, now: number): boolean {
     return (
@@ -326,7 +346,7 @@ export class Waiter {
       );
     } else if (place === 2) {
       wait = Math.min(
-        clamp(held / 2, WAITING.floorMs, WAITING.secondMaxMs),
+        clamp(held / 2, WAITING.secondMinMs, WAITING.secondMaxMs),
         heartbeatIn(item.waiter2Seen),
         leaseEndIn,
       );
