@@ -735,9 +735,10 @@ export function renderChart(r: BenchResults): string {
             ]
           : []),
         {
-          name: `contended: grants/s`,
-          value: (k) => r.contended[k]?.grantsPerSec,
+          name: `${String(r.meta.options.contendedWorkers)} processes, 1 lock: grants/s`,
+          value: (k) => r.contendedProcesses[k]?.grantsPerSec,
         },
+        { name: 'mixed workload: grants/s', value: (k) => r.mixed[k]?.grantsPerSec },
       ],
     },
     {
@@ -754,7 +755,11 @@ export function renderChart(r: BenchResults): string {
     {
       title: 'Contended wait p99 and dead-holder takeover, ms (lower is better)',
       groups: [
-        { name: 'wait for a grant p99', value: (k) => r.contended[k]?.wait.p99 },
+        {
+          name: 'processes: wait for a grant p99',
+          value: (k) => r.contendedProcesses[k]?.wait.p99,
+        },
+        { name: 'mixed: longest time without a grant', value: (k) => r.mixed[k]?.longestGapMs },
         { name: 'dead holder: kill -> new holder', value: (k) => r.takeover[k]?.fromKillMs },
         {
           name: 'new holder after lease end',
