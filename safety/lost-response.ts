@@ -35,8 +35,9 @@ function outcomeOf(
   const values = input.ExpressionAttributeValues ?? {};
   const permit = permitOutcome(expression, values, output);
   if (permit) return permit;
-  // A queue ticket (`ADD #issued`) grants nothing: an acquire that lost it grants nothing either.
-  if (expression.startsWith('ADD #issued')) return {};
+  // A waiter's slot write (claim, heartbeat, leave) grants nothing: an acquire that lost it
+  // grants nothing either.
+  if (/^(SET|REMOVE) #waiter/.test(expression)) return {};
   if (expression.includes('#owner = :owner')) {
     // acquire: the new token is the old counter (or the clock, for a new item) plus one.
     const old = output.Attributes?.token;

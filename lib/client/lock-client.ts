@@ -22,6 +22,7 @@ import {
   type RenewOptions,
 } from '../core/index.js';
 import { parseLeaseMs, parseWaitMs } from '../core/validation.js';
+import { WAITING } from '../core/waiting.js';
 import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
 import { LambdaTransport, type LambdaTransportOptions } from './lambda-transport.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -167,7 +168,11 @@ export class LockClient implements LockTransport {
         }
         const left = deadline - Date.now();
         if (!(err instanceof LockHeld) || left <= 0) throw err;
-        if (slice > 0) continue;
+        // The service waited its slice; ask again after the floor, never in a tight loop.
+        if (slice > 0) {
+          await sleep(Math.min(WAITING.floorMs, left));
+          continue;
+        }
         const backoff = { ...BACKOFF_DEFAULTS, random: Math.random };
         await sleep(backoffDelay(attempt, backoff, err.retryAfterMs, left));
       }

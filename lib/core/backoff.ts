@@ -1,3 +1,5 @@
+import { WAITING } from './waiting.js';
+
 /** How a waiting acquire spaces its attempts while the lock is held. */
 export interface Backoff {
   /** First delay ceiling, in ms. */
@@ -14,7 +16,7 @@ export const BACKOFF_DEFAULTS = { baseMs: 50, maxMs: 1_000 } as const;
 /**
  * The delay before attempt `attempt + 1`: full jitter under an exponentially growing ceiling,
  * but never past the moment the holder's lease ends (`retryAfterMs`) nor the caller's deadline
- * (`remainingMs`), and at least 1 ms.
+ * (`remainingMs`); never under the waiting floor (5 ms) unless the deadline is nearer.
  *
  * @example
  * await sleep(backoffDelay(attempt, { ...BACKOFF_DEFAULTS, random: Math.random }, err.retryAfterMs, remaining));
@@ -27,5 +29,6 @@ export function backoffDelay(
 ): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
   const jittered = Math.ceil(random() * ceiling);
-  return Math.max(1, Math.min(jittered, Math.max(retryAfterMs, 1), remainingMs));
+  const delay = Math.max(WAITING.floorMs, Math.min(jittered, retryAfterMs));
+  return Math.max(1, Math.min(delay, remainingMs));
 }

@@ -7,17 +7,19 @@ import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { type LockItem, namesOf, type TableContext } from './lock-item.js';
 import {
-  addBounded,
-  QUEUE_DEFAULTS,
-  queueCondition,
-  QueuePlace,
-  type QueueState,
-  type QueueTiming,
-  forgetLocalGrant,
-  noteLocalGrant,
-  wakeNext,
-} from './lock-queue.js';
+  isFree,
+  slotCondition,
+  slotStaleAt,
+  type SlotHolder,
+  slotTakenByOther,
+  type WaitedItem,
+  waitingIn,
+  Waiter,
+  WAITING,
+  wakeSlotHolder,
+} from './waiting.js';
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
+import { ReturningCallers } from './returning-callers.js';
 import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
 import {
   type LockData,
@@ -60,7 +62,7 @@ export interface LockState {
   expiresAt?: number;
   /** The holder's data, while held. */
   data?: LockData;
-  /** Callers queued for the lock (a lock's waiting acquires), when there are any. */
+  /** Live callers waiting first and second in line for the lock (1 or 2; a lock's waiting acquires). */
   waiting?: number;
   /** A semaphore's number of permits (semaphores only, as are the next two). */
   permits?: number;
@@ -149,12 +151,6 @@ export interface LockManagerOptions {
   backoffMaxMs?: number;
   /** Source of jitter in [0, 1). @default Math.random */
   random?: () => number;
-  /**
-   * How long a freed lock waits for the caller next in its queue before callers further back
-   * may pass it, in ms: the most a waiter that died (or stalls) holds the lock back, per place.
-   * @default 250
-   */
-  queueSkipMs?: number;
   /** Called after each operation; must not throw. @default none */
   onEvent?: (event: LockEvent) => void;
 }
@@ -181,9 +177,7 @@ export class LockManager {
   private readonly semaphores: Semaphores;
   private readonly owners: OwnerRegistry;
   private readonly table: TableContext;
-  private readonly queue: QueueTiming;
-  /** Locks this manager released while callers were queued for them (see acquire). */
-  private readonly queuedAtRelease = new Set<string>();
+  private readonly returning = new ReturningCallers();
 
   constructor(options: LockManagerOptions) {
     if (typeof options?.tableName !== 'string' || options.tableName.length === 0) {
@@ -216,14 +210,6 @@ export class LockManager {
       60_000,
     );
     this.backoff = { baseMs, maxMs, random: options.random ?? Math.random };
-    this.queue = {
-      skipMs: parseInteger(
-        'queueSkipMs',
-        options.queueSkipMs ?? QUEUE_DEFAULTS.skipMs,
-        1,
-        LIMITS.leaseMsMax,
-      ),
-    };
     this.onEvent = options.onEvent ?? (() => {});
     this.table = {
       client: this.client,
@@ -264,54 +250,63 @@ export class LockManager {
         this.semaphores.tryAcquire(id, owner, permits, leaseMs, data),
       );
     }
-    // A lock this manager just released with callers queued: the single attempt would only be
-    // refused (they come first), so a waiting caller goes straight to the back of the queue.
-    if (waitMs > 0 && this.queuedAtRelease.has(id)) {
-      this.queuedAtRelease.delete(id);
-      return this.waitInQueue(id, owner, leaseMs, data, deadline);
-    }
+    // Asking again for a lock just released into contention: behind those already waiting,
+    // without the first attempt that would win it back from them.
+    const returning = waitMs > 0 && this.returning.takeReturning(id, this.clock());
+    if (returning)
+      return this.waitForLock(id, owner, leaseMs, data, deadline, { lockId: id }, true);
     const first = await this.tryAcquire(id, owner, leaseMs, data);
     if ('grant' in first) return first.grant;
     if (deadline <= this.clock()) throw first.refused;
-    return this.waitInQueue(id, owner, leaseMs, data, deadline, first.item);
+    return this.waitForLock(id, owner, leaseMs, data, deadline, first.item, false);
   }
 
   /**
-   * Waits for a held lock in its ticket queue (see lock-queue.ts): first come, first served,
-   * each waiter told of a release by its own reads, a dead waiter passed over after `skipMs`.
+   * Waits for a held lock (see waiting.ts): takes the successor slot when it is free or its
+   * holder came later or went silent, looks again as often as its place calls for, and takes
+   * the lock once it is free and the slot is its own or empty. Every turn of the loop sleeps,
+   * and the deadline ends it on every path.
    */
-  private async waitInQueue(
+  private async waitForLock(
     lockId: string,
     owner: string,
     leaseMs: number,
     data: LockData | undefined,
     deadline: number,
-    seen?: LockItem & QueueState,
+    refused: WaitedItem,
+    returning: boolean,
   ): Promise<Grant> {
-    const place = new QueuePlace(this.table, lockId, this.queue);
-    await place.take();
-    let item = seen ?? (await place.read());
-    for (;;) {
-      const now = this.clock();
-      if (place.passed(item)) await place.take();
-      else if (place.mayTake(item, now)) {
-        const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, place.presented(item));
-        if ('grant' in outcome) return outcome.grant;
-        item = outcome.item;
-        continue;
+    const waiter = new Waiter(this.table, lockId, owner, returning);
+    let item = refused;
+    let granted = false;
+    try {
+      for (let fresh = true; ; fresh = false) {
+        if (!fresh) {
+          const remaining = deadline - this.clock();
+          await waiter.sleep(waiter.delay(item, this.clock(), remaining));
+          item = await waiter.look(item);
+        }
+        const now = this.clock();
+        const claim = waiter.slotToClaim(item, now);
+        if (waiter.mayTake(item, now)) {
+          const promote = waiter.toPromote(item, now);
+          const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
+          if ('grant' in outcome) {
+            granted = true;
+            this.returning.noteContendedGrant(lockId, outcome.grant.token);
+            // Granted from the second slot (the first was empty or silent): leave it.
+            if (waiter.place(item) === 2) await waiter.leave(item);
+            return outcome.grant;
+          }
+          item = outcome.item;
+        } else if (claim !== undefined) {
+          item = await waiter.claim(claim);
+        }
+        if (deadline <= this.clock()) throw refusal(lockId, item, this.clock(), owner);
       }
-      const remaining = deadline - this.clock();
-      if (remaining <= 0) {
-        if ((item.served ?? 0) === place.number - 1) await place.leave();
-        throw refusal(lockId, item, this.clock(), place.number);
-      }
-      if (await place.sleep(place.delay(item, now, remaining))) {
-        // Woken by a release in this process: it is our turn and the lock is free, as far as
-        // that release knew; the grant's condition checks it.
-        item = { lockId, served: place.number - 1 };
-        continue;
-      }
-      item = await place.read();
+    } finally {
+      // A grant emptied the slot; a caller giving up (or failing) empties it itself.
+      if (!granted) await waiter.leave(item);
     }
   }
 
@@ -331,18 +326,18 @@ export class LockManager {
 
   /**
    * One acquire write: a grant, the holder's own grant back, or the refusal with the item that
-   * refused it. Without a ticket it also requires that nobody waits; with one, its turn.
+   * refused it. A free lock is refused only to make way for a live caller waiting next in line.
    */
   private async tryAcquire(
     lockId: string,
     owner: string,
     leaseMs: number,
     data: LockData | undefined,
-    place?: { ticket: number; seenServed: number },
-  ): Promise<{ grant: Grant } | { refused: LockHeld; item: LockItem & QueueState }> {
+    promote?: SlotHolder,
+  ): Promise<{ grant: Grant } | { refused: LockHeld; item: WaitedItem }> {
     const now = this.clock();
     const expiresAt = now + leaseMs;
-    const queue = queueCondition(place, now, this.queue);
+    const slot = slotCondition(now, promote);
     try {
       const { Attributes: old } = await request(() =>
         this.client.send(
@@ -354,14 +349,16 @@ export class LockManager {
             UpdateExpression:
               'SET #owner = :owner, #expiresAt = :expiresAt, #leaseMs = :leaseMs, #ttl = :ttl, ' +
               '#token = if_not_exists(#token, :now) + :one' +
-              queue.update +
-              (data === undefined ? ' REMOVE #data' : ', #data = :data'),
-            // Free (never granted, or released) or its lease has ended; not a semaphore; and
-            // nobody waiting before this caller.
+              (data === undefined ? '' : ', #data = :data') +
+              slot.set +
+              ` REMOVE ${slot.remove}` +
+              (data === undefined ? ', #data' : ''),
+            // Free (never granted, or released) or its lease has ended; not a semaphore; and no
+            // live caller next in line but this one (whose successor, if any, moves up).
             ConditionExpression:
               '(attribute_not_exists(#owner) OR #expiresAt <= :now) AND attribute_not_exists(#holders) AND ' +
-              queue.condition,
-            ExpressionAttributeNames: { ...NAMES, ...namesOf('holders'), ...queue.names },
+              slot.condition,
+            ExpressionAttributeNames: { ...NAMES, ...namesOf('holders'), ...slot.names },
             ExpressionAttributeValues: {
               ':owner': owner,
               ':expiresAt': expiresAt,
@@ -369,7 +366,7 @@ export class LockManager {
               ':ttl': this.ttlAfter(expiresAt),
               ':now': now,
               ':one': 1,
-              ...queue.values,
+              ...slot.values,
               ...(data === undefined ? {} : { ':data': JSON.stringify(data) }),
             },
             // The old item tells us the new token (old + 1, or now + 1) and whether this was a
@@ -382,12 +379,11 @@ export class LockManager {
       const previous = old as LockItem | undefined;
       const token = (previous?.token ?? now) + 1;
       const takeover = previous?.owner !== undefined;
-      noteLocalGrant(this.table, lockId, token);
       this.onEvent({ type: 'granted', lockId, owner, token, takeover });
       return { grant: { lockId, owner, token, expiresAt, leaseMs } };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const item = failedItem<LockItem & QueueState>(err) ?? { lockId };
+      const item = failedItem<WaitedItem>(err) ?? { lockId };
       if (item.holders) {
         throw new ValidationError(
           'permits',
@@ -406,7 +402,7 @@ export class LockManager {
           },
         };
       }
-      const refused = refusal(lockId, item, now, place?.ticket);
+      const refused = refusal(lockId, item, now, owner);
       this.onEvent({ type: 'refused', lockId, owner, holder: refused.owner });
       return { refused, item };
     }
@@ -509,31 +505,29 @@ export class LockManager {
       return this.semaphores.release(id, owner, token);
     }
     const now = this.clock();
-    forgetLocalGrant(this.table, id, token);
     try {
       const { Attributes: released } = await request(() =>
         this.client.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { lockId: id },
-            // `freedAt` starts the window in which the next waiter alone may take the lock.
-            UpdateExpression:
-              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #freedAt = :now',
+            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
             ConditionExpression: '#owner = :owner AND #token = :token',
-            ExpressionAttributeNames: { ...NAMES, '#freedAt': 'freedAt' },
+            ExpressionAttributeNames: NAMES,
             ExpressionAttributeValues: {
               ':owner': owner,
               ':token': token,
               ':ttl': this.ttlAfter(now),
-              ':now': now,
             },
-            // The queue as the release left it: the next in line may sleep in this process.
+            // The slot as the release left it: the caller next in line may sleep in this process.
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      this.wakeNextOf(id, released);
+      const left = (released ?? { lockId: id }) as WaitedItem;
+      wakeSlotHolder(this.table, id, left);
+      this.returning.noteRelease(id, token, slotTakenByOther(left, owner, now), now);
       this.onEvent({ type: 'released', lockId: id, owner, token, released: true });
       return { released: true };
     } catch (err) {
@@ -562,15 +556,10 @@ export class LockManager {
             TableName: this.tableName,
             Key: { lockId: id },
             UpdateExpression:
-              'REMOVE #owner, #expiresAt, #leaseMs, #data ' +
-              'SET #ttl = :ttl, #token = #token + :one, #freedAt = :now',
+              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #token = #token + :one',
             ConditionExpression: 'attribute_exists(#owner)',
-            ExpressionAttributeNames: { ...NAMES, '#freedAt': 'freedAt' },
-            ExpressionAttributeValues: {
-              ':ttl': this.ttlAfter(this.clock()),
-              ':one': 1,
-              ':now': this.clock(),
-            },
+            ExpressionAttributeNames: NAMES,
+            ExpressionAttributeValues: { ':ttl': this.ttlAfter(this.clock()), ':one': 1 },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
@@ -600,12 +589,12 @@ export class LockManager {
         new GetCommand({ TableName: this.tableName, Key: { lockId: id }, ConsistentRead: true }),
       ),
     );
-    const item = Item as (LockItem & QueueState) | undefined;
+    const item = Item as WaitedItem | undefined;
     const now = this.clock();
     if (item?.holders) return semaphoreState(id, item, now);
     const held = item?.owner !== undefined && item.expiresAt !== undefined && item.expiresAt > now;
     if (!item) return { lockId: id, held: false };
-    const waiting = (item.issued ?? 0) - (item.served ?? 0);
+    const waiting = waitingIn(item, now);
     const queue = waiting > 0 ? { waiting } : {};
     if (!held) {
       return {
@@ -657,18 +646,10 @@ export class LockManager {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { lockId },
-            UpdateExpression:
-              'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl, #freedAt = :now',
+            UpdateExpression: 'REMOVE #owner, #expiresAt, #leaseMs, #data SET #ttl = :ttl',
             ConditionExpression: '#owner = :owner',
-            ExpressionAttributeNames: {
-              ...namesOf('owner', 'expiresAt', 'leaseMs', 'data', 'ttl'),
-              '#freedAt': 'freedAt',
-            },
-            ExpressionAttributeValues: {
-              ':owner': owner,
-              ':ttl': this.ttlAfter(this.clock()),
-              ':now': this.clock(),
-            },
+            ExpressionAttributeNames: namesOf('owner', 'expiresAt', 'leaseMs', 'data', 'ttl'),
+            ExpressionAttributeValues: { ':owner': owner, ':ttl': this.ttlAfter(this.clock()) },
           }),
         ),
       );
@@ -677,17 +658,6 @@ export class LockManager {
       if (!isConditionFailure(err)) throw err;
       return false;
     }
-  }
-
-  /** Wakes the next waiter of a lock just freed, if it sleeps in this process. */
-  private wakeNextOf(lockId: string, item: Record<string, unknown> | undefined): void {
-    const queue = item as QueueState | undefined;
-    const queued = (queue?.issued ?? 0) > (queue?.served ?? 0);
-    if (queued) wakeNext(this.table, lockId, queue?.served);
-    // Remembered for this manager's next acquire of the lock only (see acquire); bounded by
-    // dropping the oldest entries.
-    this.queuedAtRelease.delete(lockId);
-    if (queued) addBounded(this.queuedAtRelease, lockId, 1_000);
   }
 
   private ttlAfter(epochMs: number): number {
@@ -700,23 +670,20 @@ const isPermitOf = (item: LockItem | undefined, owner: string): boolean =>
   item?.holders !== undefined && Object.hasOwn(item.holders, owner);
 
 /**
- * The refusal an item shows: its holder and lease end, or, for a free lock that others wait for
- * first, how many wait before `ticket` (or before a caller without one).
+ * The refusal an item shows `owner`: its holder and lease end; or, for a free lock, the live
+ * caller waiting next in line that may take it first, and when that caller would count as gone.
  */
-function refusal(
-  lockId: string,
-  item: LockItem & QueueState,
-  now: number,
-  ticket?: number,
-): LockHeld {
-  if (item.owner !== undefined && item.expiresAt !== undefined && item.expiresAt > now) {
+function refusal(lockId: string, item: WaitedItem, now: number, owner: string): LockHeld {
+  if (!isFree(item, now)) {
+    const expiresAt = item.expiresAt ?? now;
     return new LockHeld(lockId, {
-      owner: item.owner,
-      expiresAt: item.expiresAt,
-      retryAfterMs: Math.max(0, item.expiresAt - now),
+      owner: item.owner ?? '',
+      expiresAt,
+      retryAfterMs: Math.max(0, expiresAt - now),
     });
   }
-  const last = ticket === undefined ? (item.issued ?? 0) : ticket - 1;
-  const waiting = Math.max(1, last - (item.served ?? 0));
-  return new LockHeld(lockId, { owner: '', expiresAt: now, retryAfterMs: 0, waiting });
+  const retryAfterMs = slotTakenByOther(item, owner, now)
+    ? Math.max(WAITING.floorMs, slotStaleAt(item) - now)
+    : WAITING.floorMs;
+  return new LockHeld(lockId, { owner: '', expiresAt: now, retryAfterMs, waiting: 1 });
 }

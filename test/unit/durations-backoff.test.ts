@@ -1,6 +1,7 @@
 import { formatDuration, parseDuration } from '../../lib/cli/durations.js';
 import { BACKOFF_DEFAULTS, backoffDelay } from '../../lib/core/backoff.js';
 import { ValidationError } from '../../lib/core/errors.js';
+import { WAITING } from '../../lib/core/waiting.js';
 
 describe('durations', () => {
   it.each([
@@ -44,14 +45,17 @@ describe('backoff', () => {
     expect(ceilings).toEqual([50, 100, 200, 400, 800, 1_000, 1_000]);
   });
 
-  it('jitters fully below the ceiling, never under 1 ms', () => {
-    expect(backoffDelay(3, at(0), 60_000, 60_000)).toBe(1);
+  it('jitters fully below the ceiling, never under the waiting floor', () => {
+    expect(backoffDelay(3, at(0), 60_000, 60_000)).toBe(WAITING.floorMs);
     expect(backoffDelay(3, at(0.5), 60_000, 60_000)).toBe(200);
   });
 
   it("never sleeps past the holder's lease end or the caller's deadline", () => {
     expect(backoffDelay(10, at(0.999), 30, 60_000)).toBe(30);
     expect(backoffDelay(10, at(0.999), 60_000, 7)).toBe(7);
-    expect(backoffDelay(10, at(0.999), 0, 60_000)).toBe(1);
+    // A refusal that says "now" (retryAfterMs 0) still sleeps the floor: no tight loop.
+    expect(backoffDelay(10, at(0.999), 0, 60_000)).toBe(WAITING.floorMs);
+    // Only a nearer deadline goes under the floor.
+    expect(backoffDelay(10, at(0.999), 0, 2)).toBe(2);
   });
 });

@@ -1,0 +1,419 @@
+// How callers wait for a held lock, so that nothing a departed caller leaves behind holds a free
+// lock back for long.
+//
+// The lock's item has a line of two slots, each a lease of its own: the first (`waiter`,
+// `waiterSeen`, `waiterSince`) names the caller next in line, the second (`waiter2`, ...) the
+// one after it. A slot's holder renews it (its `Seen`, epoch ms by its own clock) every
+// HEARTBEAT_MS while it waits; once silent for STALE_MS it counts for nothing. A free lock is
+// granted to any caller, a try-lock included, unless a live waiter other than the caller holds
+// the first slot. The first slot's grant moves the second slot's holder up in the same write;
+// any other grant just empties the first slot. So a waiter that died, gave up or paused holds a
+// free lock back for at most STALE_MS (+ MAX_SKEW_MS for a clock that runs ahead) after its last
+// heartbeat, whatever the number of callers that came and went before it: callers outside the
+// slots keep no state at all, and only the first slot can hold a free lock back.
+//
+// Order is approximately first come, first served: a waiter that began waiting earlier (its
+// `Since`) may take a slot from a later one. The first slot's holder follows the lock holder
+// closely, the second's a little less, the others look now and then to take a slot that
+// empties (see `delay`).
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { failedItem, isConditionFailure, request } from './condition-failure.js';
+import type { LockItem, TableContext } from './lock-item.js';
+
+/** The slots' attributes in a lock's item. */
+export interface SlotState {
+  waiter?: string;
+  waiterSeen?: number;
+  waiterSince?: number;
+  waiter2?: string;
+  waiter2Seen?: number;
+  waiter2Since?: number;
+}
+
+/** A lock's item as the waiting code reads it. */
+export type WaitedItem = LockItem & SlotState;
+
+/** The timings of waiting, in ms; docs/protocol.md states the bounds they give. */
+export const WAITING = {
+  /** A slot holder silent this long is passed over. */
+  staleMs: 600,
+  /** How often a slot holder renews its slot. */
+  heartbeatMs: 200,
+  /** A heartbeat stamped further ahead of the reader's clock is from a clock gone wrong: void. */
+  maxSkewMs: 250,
+  /** Least sleep between two looks at the item, on every path. */
+  floorMs: 5,
+  /** Slowest look of the first slot's holder, and of the second's. */
+  firstMaxMs: 50,
+  secondMaxMs: 100,
+  /** Fastest and slowest look of the callers outside the slots. */
+  othersMinMs: 50,
+  othersMaxMs: 250,
+} as const;
+
+/** One slot's attribute names. */
+interface Slot {
+  id: 'waiter' | 'waiter2';
+  seen: 'waiterSeen' | 'waiter2Seen';
+  since: 'waiterSince' | 'waiter2Since';
+}
+
+const FIRST: Slot = { id: 'waiter', seen: 'waiterSeen', since: 'waiterSince' };
+const SECOND: Slot = { id: 'waiter2', seen: 'waiter2Seen', since: 'waiter2Since' };
+const namesOfSlot = (slot: Slot) => ({
+  [`#${slot.id}`]: slot.id,
+  [`#${slot.seen}`]: slot.seen,
+  [`#${slot.since}`]: slot.since,
+});
+const SLOT_NAMES = { ...namesOfSlot(FIRST), ...namesOfSlot(SECOND) };
+
+/** Who holds a slot: an owner and when it began waiting. */
+export interface SlotHolder {
+  owner: string;
+  since: number;
+}
+
+/**
+ * What a grant adds for the slots: the first slot is empty, the caller's own, or its holder is
+ * silent (or stamped from a clock far ahead). The grant empties it, or, given the second slot's
+ * holder as the caller last saw it (`promote`), moves that holder up, on condition that it is
+ * still there. Uses the grant's `:owner`.
+ */
+export function slotCondition(
+  now: number,
+  promote?: SlotHolder,
+): {
+  condition: string;
+  set: string;
+  remove: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+} {
+  const free =
+    '(attribute_not_exists(#waiter) OR #waiter = :owner OR ' +
+    '#waiterSeen <= :staleBefore OR #waiterSeen > :aheadAfter)';
+  const values = { ':staleBefore': now - WAITING.staleMs, ':aheadAfter': now + WAITING.maxSkewMs };
+  if (promote === undefined) {
+    return {
+      condition: free,
+      set: '',
+      remove: '#waiter, #waiterSeen, #waiterSince',
+      names: namesOfSlot(FIRST),
+      values,
+    };
+  }
+  return {
+    condition: `${free} AND #waiter2 = :promoted AND #waiter2Since = :promotedSince`,
+    set: ', #waiter = #waiter2, #waiterSeen = #waiter2Seen, #waiterSince = #waiter2Since',
+    remove: '#waiter2, #waiter2Seen, #waiter2Since',
+    names: SLOT_NAMES,
+    values: { ...values, ':promoted': promote.owner, ':promotedSince': promote.since },
+  };
+}
+
+const holderOf = (item: WaitedItem, slot: Slot): SlotHolder | undefined => {
+  const owner = item[slot.id];
+  const since = item[slot.since];
+  return owner === undefined || since === undefined ? undefined : { owner, since };
+};
+
+const sameHolder = (a: SlotHolder | undefined, b: SlotHolder | undefined) =>
+  a !== undefined && b !== undefined && a.owner === b.owner && a.since === b.since;
+
+/**
+ * True while a waiter holds the slot and has not gone silent (by the reader's clock). A second
+ * slot whose holder has moved up to the first counts as empty.
+ */
+function slotLive(item: WaitedItem, slot: Slot, now: number): boolean {
+  const seen = item[slot.seen];
+  if (holderOf(item, slot) === undefined || seen === undefined) return false;
+  if (slot === SECOND && sameHolder(holderOf(item, FIRST), holderOf(item, SECOND))) return false;
+  return seen > now - WAITING.staleMs && seen <= now + WAITING.maxSkewMs;
+}
+
+/** True while a live waiter other than `owner` is next in line: a free lock is its to take. */
+export const slotTakenByOther = (item: WaitedItem, owner: string | undefined, now: number) =>
+  slotLive(item, FIRST, now) && item.waiter !== owner;
+
+/** How many live callers the slots show waiting (0 to 2). */
+export const waitingIn = (item: WaitedItem, now: number): number =>
+  Number(slotLive(item, FIRST, now)) + Number(slotLive(item, SECOND, now));
+
+/** When the live first slot's holder would count as silent, if it renews no more. */
+export const slotStaleAt = (item: WaitedItem): number => (item.waiterSeen ?? 0) + WAITING.staleMs;
+
+/** True when no unexpired grant exists. */
+export const isFree = (item: LockItem, now: number): boolean =>
+  item.owner === undefined || (item.expiresAt ?? 0) <= now;
+
+// Waiters asleep in this process, by lock and then by slot holder: a release made in this
+// process wakes the first slot's holder at once instead of leaving it to its next read. Maps,
+// so that no caller's string is ever an object key.
+const sleepers = new Map<string, Map<string, () => void>>();
+const lockKey = (table: TableContext, lockId: string) => `${table.tableName}\u0000${lockId}`;
+const holderKey = ({ owner, since }: SlotHolder) => `${since}\u0000${owner}`;
+
+/**
+ * Wakes the first slot's holder that a release left in `item`, if it sleeps in this process.
+ *
+ * @example wakeSlotHolder(table, 'orders/42', releasedItem);
+ */
+export function wakeSlotHolder(table: TableContext, lockId: string, item: WaitedItem): void {
+  const first = holderOf(item, FIRST);
+  if (first !== undefined) sleepers.get(lockKey(table, lockId))?.get(holderKey(first))?.();
+}
+
+/**
+ * One caller waiting for a lock: decides when to look at the item again and with which
+ * request, and keeps or gives up its place in the line.
+ */
+export class Waiter {
+  /** When this caller began waiting, by its clock: its place in the order. */
+  readonly since: number;
+  /**
+   * Before this instant, an empty slot and a free lock are left to the callers that were
+   * waiting already.
+   */
+  private readonly deferUntil: number;
+
+  /**
+   * @param returning the caller released this lock just now, into contention (see
+   *   returning-callers.ts): it leaves the lock and the slots to those already waiting for as
+   *   long as the slowest of them takes to look
+   */
+  constructor(
+    private readonly table: TableContext,
+    private readonly lockId: string,
+    private readonly owner: string,
+    returning = false,
+  ) {
+    this.since = table.clock();
+    this.deferUntil = returning ? this.since + WAITING.othersMaxMs : this.since;
+  }
+
+  private get me(): SlotHolder {
+    return { owner: this.owner, since: this.since };
+  }
+
+  /** The slot this caller holds by what `item` shows: 1, 2, or 0 for none. */
+  place(item: WaitedItem): 0 | 1 | 2 {
+    if (sameHolder(holderOf(item, FIRST), this.me)) return 1;
+    return sameHolder(holderOf(item, SECOND), this.me) ? 2 : 0;
+  }
+
+  /** True when a grant to this caller may succeed, by what `item` shows. */
+  mayTake(item: WaitedItem, now: number): boolean {
+    return (
+      isFree(item, now) &&
+      !slotTakenByOther(item, this.owner, now) &&
+      (now >= this.deferUntil || this.place(item) === 1)
+    );
+  }
+
+  /**
+   * The second slot's holder to move up with this caller's grant: when this caller is first in
+   * line and another live caller is second.
+   */
+  toPromote(item: WaitedItem, now: number): SlotHolder | undefined {
+    return this.place(item) === 1 && slotLive(item, SECOND, now)
+      ? holderOf(item, SECOND)
+      : undefined;
+  }
+
+  /** The slot this caller should take now, if any: the first before the second. */
+  slotToClaim(item: WaitedItem, now: number): 1 | 2 | undefined {
+    if (isFree(item, now)) return undefined; // a free lock is taken, not waited for
+    const place = this.place(item);
+    if (place === 1) return undefined;
+    // The first slot, unless a live caller that came earlier is second (it moves up next).
+    const secondFirst = slotLive(item, SECOND, now) && place !== 2 && this.cameBefore(item, SECOND);
+    if (this.mayClaim(item, FIRST, now) && !secondFirst) return 1;
+    return place === 0 && this.mayClaim(item, SECOND, now) ? 2 : undefined;
+  }
+
+  /** Takes slot 1 or 2: one write. Answers with the item as it is now, taken or not. */
+  claim(which: 1 | 2): Promise<WaitedItem> {
+    const slot = which === 1 ? FIRST : SECOND;
+    const now = this.table.clock();
+    const id = `#${slot.id}`;
+    const seen = `#${slot.seen}`;
+    const since = `#${slot.since}`;
+    return this.update(
+      `SET ${id} = :me, ${seen} = :now, ${since} = :since`,
+      // Only while the lock is held (a free one is taken instead), so the item exists and has
+      // its TTL; and only from an empty, silent or later-come holder (for the second slot, also
+      // one that has moved up to the first).
+      `#expiresAt > :now AND (attribute_not_exists(${id}) OR ${seen} <= :staleBefore OR ` +
+        `${seen} > :aheadAfter OR ${since} > :since` +
+        (slot === SECOND ? ' OR (#waiter2 = #waiter AND #waiter2Since = #waiterSince))' : ')'),
+      {
+        ':now': now,
+        ':staleBefore': now - WAITING.staleMs,
+        ':aheadAfter': now + WAITING.maxSkewMs,
+        ':since': this.since,
+      },
+      {
+        ...namesOfSlot(slot),
+        '#expiresAt': 'expiresAt',
+        ...(slot === SECOND ? { '#waiter': 'waiter', '#waiterSince': 'waiterSince' } : {}),
+      },
+    );
+  }
+
+  /**
+   * Looks at the item again with one request: renews this caller's slot if its heartbeat is
+   * due (the write answers with the item, and tells a caller that was passed over so),
+   * otherwise a strongly consistent read.
+   */
+  look(item: WaitedItem): Promise<WaitedItem> {
+    const now = this.table.clock();
+    const place = this.place(item);
+    const slot = place === 1 ? FIRST : SECOND;
+    if (place !== 0 && now - (item[slot.seen] ?? 0) >= WAITING.heartbeatMs) {
+      return this.update(
+        `SET #${slot.seen} = :now`,
+        `#${slot.id} = :me AND #${slot.since} = :since`,
+        { ':now': now, ':since': this.since },
+        namesOfSlot(slot),
+      );
+    }
+    return this.read();
+  }
+
+  /**
+   * Leaves the slot this caller holds, so the line need not wait for it to go silent: when it
+   * gives up, and when it was granted the lock from the second slot.
+   */
+  async leave(item: WaitedItem): Promise<void> {
+    const place = this.place(item);
+    if (place === 0) return;
+    const slot = place === 1 ? FIRST : SECOND;
+    try {
+      await request(() =>
+        this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { lockId: this.lockId },
+            UpdateExpression: `REMOVE #${slot.id}, #${slot.seen}, #${slot.since}`,
+            ConditionExpression: `#${slot.id} = :me AND #${slot.since} = :since`,
+            ExpressionAttributeNames: namesOfSlot(slot),
+            ExpressionAttributeValues: { ':me': this.owner, ':since': this.since },
+          }),
+        ),
+      );
+    } catch {
+      // Passed over already, or DynamoDB did not answer: the slot goes silent on its own.
+    }
+  }
+
+  /**
+   * How long to sleep before the next look: the first in line follows the holder closely (a
+   * quarter of the time the holder has held the lock so far), the second half as closely, the
+   * others look about as often as the holder has held it; never past the caller's deadline,
+   * never under the floor.
+   */
+  delay(item: WaitedItem, now: number, remainingMs: number): number {
+    const held = heldFor(item, now);
+    const place = this.place(item);
+    const heartbeatIn = (seen: number | undefined) => (seen ?? now) + WAITING.heartbeatMs - now;
+    const leaseEndIn = (item.expiresAt ?? now) - now + 1;
+    let wait: number;
+    if (place === 1) {
+      wait = Math.min(
+        clamp(held / 4, WAITING.floorMs, WAITING.firstMaxMs),
+        heartbeatIn(item.waiterSeen),
+        leaseEndIn,
+      );
+    } else if (place === 2) {
+      wait = Math.min(
+        clamp(held / 2, WAITING.floorMs, WAITING.secondMaxMs),
+        heartbeatIn(item.waiter2Seen),
+        leaseEndIn,
+      );
+    } else if (isFree(item, now) && slotTakenByOther(item, this.owner, now)) {
+      // Free, and the first in line is about to take it: look when it would count as silent.
+      wait = Math.min(slotStaleAt(item) - now + 1, WAITING.othersMinMs);
+    } else {
+      wait = clamp(held, WAITING.othersMinMs, WAITING.othersMaxMs) * (0.5 + Math.random());
+    }
+    return Math.max(1, Math.min(Math.max(WAITING.floorMs, wait), remainingMs));
+  }
+
+  /** Sleeps `ms`, or less if a release in this process wakes this caller (first in line). */
+  sleep(ms: number): Promise<void> {
+    const lock = lockKey(this.table, this.lockId);
+    const me = holderKey(this.me);
+    return new Promise((resolve) => {
+      const waiting = sleepers.get(lock) ?? new Map<string, () => void>();
+      sleepers.set(lock, waiting);
+      const done = () => {
+        clearTimeout(timer);
+        if (waiting.get(me) === done) waiting.delete(me);
+        if (waiting.size === 0) sleepers.delete(lock);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waiting.set(me, done);
+    });
+  }
+
+  /** Reads the lock item (strongly consistent). */
+  async read(): Promise<WaitedItem> {
+    const { Item } = await request(() =>
+      this.table.client.send(
+        new GetCommand({
+          TableName: this.table.tableName,
+          Key: { lockId: this.lockId },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return (Item ?? { lockId: this.lockId }) as WaitedItem;
+  }
+
+  // May take `slot`: it is empty or silent (after any deferral), or held by a later caller.
+  private mayClaim(item: WaitedItem, slot: Slot, now: number): boolean {
+    return slotLive(item, slot, now) ? !this.cameBefore(item, slot) : now >= this.deferUntil;
+  }
+
+  // True when `slot`'s holder began waiting before this caller.
+  private cameBefore(item: WaitedItem, slot: Slot): boolean {
+    return (item[slot.since] ?? 0) <= this.since;
+  }
+
+  // One conditional write that answers with the item either way. `names` must be exactly the
+  // ones the expressions use: DynamoDB refuses any other.
+  private async update(
+    set: string,
+    condition: string,
+    values: Record<string, unknown>,
+    names: Record<string, string>,
+  ): Promise<WaitedItem> {
+    try {
+      const { Attributes } = await request(() =>
+        this.table.client.send(
+          new UpdateCommand({
+            TableName: this.table.tableName,
+            Key: { lockId: this.lockId },
+            UpdateExpression: set,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ':me': this.owner, ...values },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+      );
+      return Attributes as WaitedItem;
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return failedItem<WaitedItem>(err) ?? { lockId: this.lockId };
+    }
+  }
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/** How long the current holder has held the lock (0 when free). */
+const heldFor = (item: LockItem, now: number): number =>
+  isFree(item, now) ? 0 : now - ((item.expiresAt ?? now) - (item.leaseMs ?? 0));
