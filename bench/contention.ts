@@ -107,6 +107,7 @@ export interface ProcessContentionOptions {
   /** Callers in all, dealt round-robin to the processes. */
   callers: number;
   workload: Workload;
+  /** The window of one round. */
   durationMs: number;
   leaseMs: number;
   lockId: string;
@@ -115,19 +116,34 @@ export interface ProcessContentionOptions {
   counted: () => { reads: number; writes: number };
 }
 
+/** What the processes of one window reported, with the window and the proxy's counts. */
+export interface ContentionRound {
+  reports: ContenderReport[];
+  startAt: number;
+  endAt: number;
+  before: { reads: number; writes: number };
+  after: { reads: number; writes: number };
+}
+
+/** Owner names of the callers, the same in every round so rounds merge per caller. */
+const callerNames = (callers: number) => Array.from({ length: callers }, (_, c) => `caller-${c}`);
+
 /**
- * Starts the processes, waits until all are loaded and warm, lets their callers loop on one
- * lock for the window, then merges what every process saw into one timeline.
+ * One round: starts fresh processes, waits until all are loaded and warm, lets their callers
+ * loop on one lock for `durationMs`, collects what each saw, and kills them (so nothing left
+ * waiting asks DynamoDB during the next round). Rounds of the systems take turns, so drift in a
+ * shared machine's load falls on all alike; {@link summarizeContention} merges them.
  *
  * @example
- * const result = await runProcessContention({ key: 'library', system, processes: 8, callers: 8,
- *   workload: { kind: 'wait', holdMs: 5 }, durationMs: 6000, leaseMs: 2000, lockId: 'hot',
+ * const round = await runContentionRound({ key: 'library', system, processes: 8, callers: 8,
+ *   workload: { kind: 'wait', holdMs: 5 }, durationMs: 3000, leaseMs: 2000, lockId: 'hot-1',
  *   rttMs: 4, counted: () => proxy.counts() });
+ * const result = summarizeContention(options, [round]);
  */
-export async function runProcessContention(
+export async function runContentionRound(
   options: ProcessContentionOptions,
-): Promise<ProcessContentionResult> {
-  const names = Array.from({ length: options.callers }, (_, c) => `caller-${c}`);
+): Promise<ContentionRound> {
+  const names = callerNames(options.callers);
   const children: LineProcess[] = [];
   try {
     for (let p = 0; p < options.processes; p++) {
@@ -156,25 +172,63 @@ export async function runProcessContention(
     const reports = await Promise.all(
       children.map(async (child) => JSON.parse(await child.nextLine()) as ContenderReport),
     );
-    return summarizeContention(options, names, reports, { startAt, endAt, before, after });
+    return { reports, startAt, endAt, before, after };
   } finally {
     await Promise.all(children.map((child) => child.kill()));
   }
 }
 
-function summarizeContention(
+/**
+ * Merges rounds into one result: grants, waits and requests pooled, the longest stretch without
+ * a grant the longest of any round. `options.durationMs` is that of one round.
+ *
+ * @example const result = summarizeContention(options, [round1, round2]);
+ */
+export function summarizeContention(
   options: ProcessContentionOptions,
-  names: string[],
-  reports: ContenderReport[],
-  window: {
-    startAt: number;
-    endAt: number;
-    before: { reads: number; writes: number };
-    after: { reads: number; writes: number };
-  },
+  rounds: readonly ContentionRound[],
 ): ProcessContentionResult {
-  const { startAt, endAt } = window;
-  const attempts = reports.flatMap((r) => r.attempts);
+  const names = callerNames(options.callers);
+  const perRound = rounds.map((round) => summarizeRound(options, round));
+  const grants = perRound.flatMap((r) => r.grants);
+  const grantsPerCaller = names.map((name) => grants.filter((g) => g.caller === name).length);
+  const durationMs = rounds.reduce((n, r) => n + (r.endAt - r.startAt), 0);
+  const count = (pick: (r: ContentionRound) => number) => rounds.reduce((n, r) => n + pick(r), 0);
+  const reads = count((r) => r.after.reads - r.before.reads);
+  const writes = count((r) => r.after.writes - r.before.writes);
+  const per = (n: number) => (grants.length > 0 ? n / grants.length : Number.NaN);
+  const mode = (kind: 'wait' | 'try') => ({
+    attempts: perRound.reduce((n, r) => n + r.modes[kind].attempts, 0),
+    granted: perRound.reduce((n, r) => n + r.modes[kind].granted, 0),
+  });
+  const reports = rounds.flatMap((r) => r.reports);
+  const firstError = reports.find((r) => r.firstError)?.firstError;
+  return {
+    processes: options.processes,
+    callers: options.callers,
+    workload: options.workload,
+    leaseMs: options.leaseMs,
+    rttMs: options.rttMs,
+    durationMs,
+    grants: grants.length,
+    grantsPerSec: durationMs > 0 ? (grants.length / durationMs) * 1000 : 0,
+    wait: summarize(perRound.flatMap((r) => r.waits)),
+    grantsPerCaller,
+    fairness: spread(grantsPerCaller),
+    longestGapMs: Math.max(...perRound.map((r) => r.longestGapMs)),
+    overlaps: perRound.reduce((n, r) => n + r.overlaps, 0),
+    waitingAtEnd: reports.reduce((n, r) => n + r.pending.length, 0),
+    requestsPerGrant: { reads: per(reads), writes: per(writes), total: per(reads + writes) },
+    modes: { wait: mode('wait'), try: mode('try') },
+    errors: reports.reduce((n, r) => n + r.errors, 0),
+    ...(firstError ? { firstError } : {}),
+  };
+}
+
+/** One round's timeline: its grants in order, waits, overlaps and longest stretch without a grant. */
+function summarizeRound(options: ProcessContentionOptions, round: ContentionRound) {
+  const { startAt, endAt } = round;
+  const attempts = round.reports.flatMap((r) => r.attempts);
   const inWindow = (a: Attempt) => a.grantedAt !== undefined && a.grantedAt < endAt;
   const grants = attempts.filter(inWindow).sort((a, b) => a.grantedAt! - b.grantedAt!);
   const waits = [
@@ -183,7 +237,7 @@ function summarizeContention(
       .map((a) => Math.min(a.grantedAt!, endAt) - a.askedAt),
     // Only a caller that waits without bound can be starved; a bounded wait ends by itself.
     ...(options.workload.kind === 'wait'
-      ? reports.flatMap((r) => r.pending).map((p) => endAt - p.askedAt)
+      ? round.reports.flatMap((r) => r.pending).map((p) => endAt - p.askedAt)
       : []),
   ];
   let overlaps = 0;
@@ -197,37 +251,15 @@ function summarizeContention(
     previous = grant.grantedAt!;
   }
   longestGapMs = Math.max(longestGapMs, endAt - previous);
-  const grantsPerCaller = names.map((name) => grants.filter((g) => g.caller === name).length);
-  const per = (n: number) => (grants.length > 0 ? n / grants.length : Number.NaN);
-  const { before, after } = window;
   const mode = (kind: 'wait' | 'try') => {
     const asked = attempts.filter((a) => a.mode === kind && a.askedAt < endAt);
     return { attempts: asked.length, granted: asked.filter(inWindow).length };
   };
-  const errors = reports.reduce((n, r) => n + r.errors, 0);
-  const firstError = reports.find((r) => r.firstError)?.firstError;
   return {
-    processes: options.processes,
-    callers: options.callers,
-    workload: options.workload,
-    leaseMs: options.leaseMs,
-    rttMs: options.rttMs,
-    durationMs: options.durationMs,
-    grants: grants.length,
-    grantsPerSec: (grants.length / options.durationMs) * 1000,
-    wait: summarize(waits),
-    grantsPerCaller,
-    fairness: spread(grantsPerCaller),
-    longestGapMs,
+    grants,
+    waits,
     overlaps,
-    waitingAtEnd: reports.reduce((n, r) => n + r.pending.length, 0),
-    requestsPerGrant: {
-      reads: per(after.reads - before.reads),
-      writes: per(after.writes - before.writes),
-      total: per(after.reads + after.writes - before.reads - before.writes),
-    },
+    longestGapMs,
     modes: { wait: mode('wait'), try: mode('try') },
-    errors,
-    ...(firstError ? { firstError } : {}),
   };
 }

@@ -11,7 +11,12 @@ import { startLocalServer } from '../local/server.js';
 import { costPerMillionCycles, loadPrices } from './cost-model.js';
 import { measureLambdaPaths } from './lambda-paths.js';
 import { measureLambdaWeight } from './lambda-weight.js';
-import { runProcessContention } from './contention.js';
+import {
+  type ContentionRound,
+  type ProcessContentionOptions,
+  runContentionRound,
+  summarizeContention,
+} from './contention.js';
 import {
   BOUNDED_WAIT,
   SYSTEM_KEYS,
@@ -77,7 +82,8 @@ const HELP = `npm run bench -- [options]
   --mixed-max-wait-ms MS  the others wait a random 1 to MS ms (default 3000)
   --mixed-hold-ms MS      how long a mixed grant is held (default 20)
   --mixed-pause-ms MS     each mixed caller pauses a random 0 to MS ms between asks (default 100)
-  --rounds N              rounds per scenario, the systems taking turns (default 2)
+  --rounds N              rounds per scenario, the systems taking turns; the process rows split
+                          their duration over them (default 2)
   --warmup S              seconds of warm-up per system (default 1)
   --cost-cycles N         sequential cycles counted at the proxy, per case, and timed through
                           each Lambda path's handler (default 50)
@@ -384,47 +390,60 @@ async function main(results: BenchResults) {
   }
   // The local HTTP server is one process: its callers would share its in-process wake.
   const processKeys = liveKeys.filter((key) => key !== 'http');
+  /** Rounds of one scenario, the systems taking turns (alternating order) as above. */
+  const contentionRounds = async (
+    keys: SystemKey[],
+    scenario: (key: SystemKey, round: number) => ProcessContentionOptions,
+  ) => {
+    const rounds = new Map<SystemKey, ContentionRound[]>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
+        const result = await runContentionRound(scenario(key, round));
+        rounds.set(key, [...(rounds.get(key) ?? []), result]);
+      }
+    }
+    return new Map([...rounds].map(([key, r]) => [key, summarizeContention(scenario(key, 0), r)]));
+  };
   if (runs('processes')) {
     log(`contended, ${options.contendedWorkers} worker processes on one lock ...`);
-    for (const key of processKeys) {
-      results.contendedProcesses[key] = await runProcessContention({
-        key,
-        system: base,
-        processes: options.contendedWorkers,
-        callers: options.contendedWorkers,
-        workload: { kind: 'wait', holdMs: options.holdMs },
-        durationMs: options.contendedDurationMs,
-        leaseMs: options.leaseMs,
-        lockId: `${runId}-procs-${key}`,
-        rttMs: options.contentionRttMs,
-        counted: () => proxy.counts(),
-      });
-    }
+    const measured = await contentionRounds(processKeys, (key, round) => ({
+      key,
+      system: base,
+      processes: options.contendedWorkers,
+      callers: options.contendedWorkers,
+      workload: { kind: 'wait', holdMs: options.holdMs },
+      durationMs: options.contendedDurationMs / options.rounds,
+      leaseMs: options.leaseMs,
+      lockId: `${runId}-procs-${key}-${round}`,
+      rttMs: options.contentionRttMs,
+      counted: () => proxy.counts(),
+    }));
+    for (const [key, result] of measured) results.contendedProcesses[key] = result;
   }
   if (runs('mixed')) {
     log(
       `mixed workload (${options.mixedCallers} callers in ${options.mixedProcesses} processes) ...`,
     );
-    for (const key of processKeys.filter((k) => BOUNDED_WAIT.includes(k))) {
-      results.mixed[key] = await runProcessContention({
-        key,
-        system: base,
-        processes: options.mixedProcesses,
-        callers: options.mixedCallers,
-        workload: {
-          kind: 'mixed',
-          holdMs: options.mixedHoldMs,
-          tryShare: options.mixedTryShare,
-          maxWaitMs: options.mixedMaxWaitMs,
-          pauseMs: options.mixedPauseMs,
-        },
-        durationMs: options.mixedDurationMs,
-        leaseMs: options.leaseMs,
-        lockId: `${runId}-mixed-${key}`,
-        rttMs: options.contentionRttMs,
-        counted: () => proxy.counts(),
-      });
-    }
+    const keys = processKeys.filter((k) => BOUNDED_WAIT.includes(k));
+    const measured = await contentionRounds(keys, (key, round) => ({
+      key,
+      system: base,
+      processes: options.mixedProcesses,
+      callers: options.mixedCallers,
+      workload: {
+        kind: 'mixed',
+        holdMs: options.mixedHoldMs,
+        tryShare: options.mixedTryShare,
+        maxWaitMs: options.mixedMaxWaitMs,
+        pauseMs: options.mixedPauseMs,
+      },
+      durationMs: options.mixedDurationMs / options.rounds,
+      leaseMs: options.leaseMs,
+      lockId: `${runId}-mixed-${key}-${round}`,
+      rttMs: options.contentionRttMs,
+      counted: () => proxy.counts(),
+    }));
+    for (const [key, result] of measured) results.mixed[key] = result;
   }
   proxy.setRttMs(rttsMs[0]!);
 
