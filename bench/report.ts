@@ -870,8 +870,8 @@ export function renderReport(r: BenchResults, style: 'text' | 'markdown'): strin
     'Ratios are ours (library) ÷ peer: above 1 means ours is higher, which is better for ' +
     'throughput and worse for latency, waits and requests. Every system reaches DynamoDB ' +
     'Local through the counting proxy; "N ms RTT" rows add N ms to each DynamoDB request ' +
-    '(half each way), standing in for the network; the other sections run at ' +
-    `${r.uncontended[0]?.rttMs ?? 0} ms.`;
+    '(half each way), standing in for the network; the takeover and request-count sections ' +
+    `run at ${r.uncontended[0]?.rttMs ?? 0} ms.`;
   const contentionNote =
     'Contention rows: "worker processes" runs each worker in its own Node process and "mixed" ' +
     'deals its callers to a few processes (one client per process, as separate Lambdas have), ' +
