@@ -6,13 +6,19 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { ValidationError } from '../../lib/core/index.js';
-import { ENDED_STATUSES, EXECUTION_STATUS_CHANGE } from '../../lib/contract/execution-events.js';
+import {
+  ENDED_STATUSES,
+  EXECUTION_STATUS_CHANGE,
+  sectionOwner,
+} from '../../lib/contract/execution-events.js';
 import type { LockUseCase } from '../service/lock-use-case.js';
 
-/** What the handler answers: the execution, and the locks and semaphores freed for it. */
+/** What the handler answers: the execution's run, and the locks and semaphores freed for it. */
 export interface CleanupResult {
   executionArn: string;
   status: string;
+  /** Which run of the execution ended: 0, or how many times it had been redriven. */
+  redriveCount: number;
   released: string[];
 }
 
@@ -24,10 +30,14 @@ export type CleanupHandler = (event: unknown, context: Context) => Promise<Clean
  *
  * @example parseExecutionEnded(event).executionArn
  */
-export function parseExecutionEnded(event: unknown): { executionArn: string; status: string } {
+export function parseExecutionEnded(event: unknown): {
+  executionArn: string;
+  status: string;
+  redriveCount: number;
+} {
   const { 'detail-type': type, detail } = (event ?? {}) as {
     'detail-type'?: unknown;
-    detail?: { executionArn?: unknown; status?: unknown };
+    detail?: { executionArn?: unknown; status?: unknown; redriveCount?: unknown };
   };
   if (type !== EXECUTION_STATUS_CHANGE.detailType) {
     throw new ValidationError('detail-type', `expected "${EXECUTION_STATUS_CHANGE.detailType}"`);
@@ -39,23 +49,30 @@ export function parseExecutionEnded(event: unknown): { executionArn: string; sta
   if (typeof detail?.executionArn !== 'string' || detail.executionArn === '') {
     throw new ValidationError('detail.executionArn', 'detail.executionArn must be a string');
   }
-  return { executionArn: detail.executionArn, status };
+  // Events from before redrive existed carry no count: that is the first run.
+  const redriveCount = detail.redriveCount ?? 0;
+  if (typeof redriveCount !== 'number' || !Number.isSafeInteger(redriveCount) || redriveCount < 0) {
+    throw new ValidationError('detail.redriveCount', 'detail.redriveCount must be a whole number');
+  }
+  return { executionArn: detail.executionArn, status, redriveCount };
 }
 
 /**
- * Builds the cleanup handler over a service. The execution's ARN is the owner its sections
- * acquired as (`$$.Execution.Id`), so everything they registered is released at once.
+ * Builds the cleanup handler over a service. The execution's ARN and the run's redrive count
+ * make the owner its sections acquired as in that run (`sectionOwner`), so everything they
+ * registered is released at once, and a redriven run of the same execution is left alone.
  *
  * @example
  * const handler = createCleanupHandler(new LockUseCase(readConfig(process.env)));
  */
 export function createCleanupHandler(service: LockUseCase): CleanupHandler {
   const handle = async (event: unknown): Promise<CleanupResult> => {
-    const { executionArn, status } = parseExecutionEnded(event);
-    service.logger.appendKeys({ owner: executionArn, status });
-    const { released } = await service.releaseAllHeldBy(executionArn);
+    const { executionArn, status, redriveCount } = parseExecutionEnded(event);
+    const owner = sectionOwner(executionArn, redriveCount);
+    service.logger.appendKeys({ owner, status });
+    const { released } = await service.releaseAllHeldBy(owner);
     service.logger.info('execution cleaned up', { released });
-    return { executionArn, status, released };
+    return { executionArn, status, redriveCount, released };
   };
 
   return middy(handle)

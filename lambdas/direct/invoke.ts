@@ -31,8 +31,11 @@ export interface InvokeEvent {
   [field: string]: unknown;
 }
 
-/** Time kept back from a wait so the function can still answer LockHeld before it times out. */
-export const ANSWER_MARGIN_MS = 2_000;
+/**
+ * Time kept back from a wait so the function can still answer before it times out: the wait's
+ * last DynamoDB request may take up to its timeout, and the answer needs a moment more.
+ */
+export const ANSWER_MARGIN_MS = LIMITS.requestTimeoutMsDefault + 1_000;
 
 /** The direct invocation handler's signature. */
 export type InvokeHandler = (event: unknown, context: Context) => Promise<LockResponse>;

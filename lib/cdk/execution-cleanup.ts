@@ -13,7 +13,8 @@ import type { LockService } from './lock-service.js';
  * Frees, at once, everything a Step Functions execution holds when it ends without running its
  * sections' own release (`ABORTED`, `TIMED_OUT`, or `FAILED` outside a section): an EventBridge
  * rule on "Step Functions Execution Status Change", scoped to the state machines of its stack
- * that invoke the lock service, and a function that calls `releaseAllHeldBy(executionArn)`.
+ * that invoke the lock service, and a function that calls `releaseAllHeldBy` with the owner of
+ * the run that ended (its ARN and `redriveCount`: see `sectionOwner`).
  * The lease stays the backstop: an acquire still in flight when the cleanup runs holds at most
  * its lease. `LockedSection` creates one per stack and lock service; it is not made directly.
  *

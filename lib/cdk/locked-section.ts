@@ -4,19 +4,44 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { INTERNAL_ERROR, type OutcomeName } from '../contract/error-codec.js';
+import { SECTION_OWNER_FORMAT } from '../contract/execution-events.js';
 import { GRANT_FIELDS, type InputOf, type OperationName } from '../contract/operations.js';
 import { parsePermits } from '../core/validation.js';
 import { ExecutionCleanup } from './execution-cleanup.js';
 import { LockService } from './lock-service.js';
 
 const LOCK_HELD: OutcomeName = 'LockHeld';
+const LOCK_LOST: OutcomeName = 'LockLost';
 
-/** Failures of the lock function itself, retried a few times by every lock state. */
-const FUNCTION_FAULTS = [
+/**
+ * Transient failures of invoking the lock function, retried by every lock state: AWS's
+ * recommended set for a Lambda task (CDK's own default for `LambdaInvoke`), and the lock
+ * function's own unexpected fault (a DynamoDB that did not answer, ...).
+ */
+export const TRANSIENT_FUNCTION_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   INTERNAL_ERROR,
 ];
+
+/** How every lock state retries them: about 15 s in all, jittered so throttled callers spread. */
+const TRANSIENT_RETRY: sfn.RetryProps = {
+  errors: TRANSIENT_FUNCTION_ERRORS,
+  interval: Duration.seconds(1),
+  backoffRate: 2,
+  maxAttempts: 4,
+  maxDelay: Duration.seconds(8),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/**
+ * The error with which the section's first state sends the execution back to the acquire: the
+ * grant in the state is not this run's current grant (a redriven execution restarted inside).
+ */
+export const GRANT_NOT_CURRENT = 'LockedSection.GrantNotCurrent';
 
 /** What the section's states send besides the action, the lock id and the owner. */
 type SectionFields<O extends OperationName> = {
@@ -63,10 +88,11 @@ export interface LockedSectionProps {
 }
 
 /**
- * Wraps a chain of states in a locked section: acquire (owner = the execution id, so a retried
- * acquire of the same execution gets its own grant back; `Retry` on `LockHeld` up to `maxWait`,
- * then a `LockNotAcquired` failure), the states with the grant at `grantPath`, then release. Any
- * error in the section releases the lock and then fails the execution with that same error.
+ * Wraps a chain of states in a locked section: acquire (owner = the run of the execution, its id
+ * and redrive count, so a retried acquire of the same run gets its own grant back; `Retry` on
+ * `LockHeld` up to `maxWait`, then a `LockNotAcquired` failure), the states with the grant at
+ * `grantPath` after a renew that confirms it is still this run's, then release. Any error in the
+ * section releases the lock and then fails the execution with that same error.
  *
  * @example
  * const section = new LockedSection(this, 'Nightly', {
@@ -124,7 +150,7 @@ export class LockedSection extends Construct {
       token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
       leaseMs: this.leaseMs,
       ...this.permitsField(),
-    }).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
+    }).addRetry(TRANSIENT_RETRY);
   }
 
   /**
@@ -167,7 +193,7 @@ export class LockedSection extends Construct {
         ),
         jitterStrategy: sfn.JitterType.FULL,
       })
-      .addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
+      .addRetry(TRANSIENT_RETRY);
     acquire.addCatch(
       new sfn.Fail(this, 'LockNotAcquired', {
         stateName: this.stateName('LockNotAcquired'),
@@ -184,7 +210,25 @@ export class LockedSection extends Construct {
       resultSelector: { 'output.$': '$[0]' },
       resultPath: '$.lockedSection',
     });
-    section.branch(body);
+    // The branch starts by renewing the grant it was given: a redrive that restarts the section
+    // (Step Functions re-runs a Parallel's unsuccessful branch) after the cleanup freed that
+    // grant, or with the grant of an earlier run, is sent back to the acquire instead of running
+    // the states without the lock.
+    const confirm = this.invoke('Confirm', 'renew', {
+      token: sfn.JsonPath.numberAt(`${this.grantPath}.token`),
+      leaseMs: this.leaseMs,
+      ...this.permitsField(),
+    }).addRetry(TRANSIENT_RETRY);
+    confirm.addCatch(
+      new sfn.Fail(this, 'GrantNotCurrent', {
+        stateName: this.stateName('GrantNotCurrent'),
+        error: GRANT_NOT_CURRENT,
+        cause: 'the grant is not current for this run of the execution: acquire again',
+      }),
+      { errors: [LOCK_LOST], resultPath: sfn.JsonPath.DISCARD },
+    );
+    section.branch(sfn.Chain.start(confirm).next(body));
+    section.addCatch(acquire, { errors: [GRANT_NOT_CURRENT], resultPath: sfn.JsonPath.DISCARD });
 
     const failWithSectionError = new sfn.Fail(this, 'SectionFailed', {
       stateName: this.stateName('SectionFailed'),
@@ -223,7 +267,7 @@ export class LockedSection extends Construct {
         ...this.permitsField(),
       },
       sfn.JsonPath.DISCARD,
-    ).addRetry({ errors: FUNCTION_FAULTS, maxAttempts: 3 });
+    ).addRetry(TRANSIENT_RETRY);
   }
 
   private invoke<O extends 'acquire' | 'renew' | 'release'>(
@@ -243,8 +287,13 @@ export class LockedSection extends Construct {
           action === 'acquire'
             ? this.props.lockId
             : sfn.JsonPath.stringAt(`${this.grantPath}.lockId`),
-        // One owner per execution: a retried acquire of this execution is idempotent.
-        owner: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        // One owner per run of the execution: a retried acquire of the run is idempotent, and
+        // a redriven run is a new owner, which the cleanup of the earlier run does not end.
+        owner: sfn.JsonPath.format(
+          SECTION_OWNER_FORMAT,
+          sfn.JsonPath.stringAt('$$.Execution.Id'),
+          sfn.JsonPath.stringAt('$$.Execution.RedriveCount'),
+        ),
         ...fields,
       }),
       resultSelector:

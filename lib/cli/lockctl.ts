@@ -65,6 +65,9 @@ Options:
   --track-owner   register the grant under its owner, so that releasing everything the
                   owner holds finds it (what Step Functions sections do)
   --grace D       run: time between SIGTERM and SIGKILL when the lock is lost (default 10s)
+  --timeout D     how long one request may take before lockctl gives up with exit 69: each
+                  DynamoDB request with --table (default 3s), each API request or invocation
+                  beyond the wait it asks for (default 10s)
   --json          print JSON instead of readable text (errors too)
   -h, --help      show this help
 
@@ -93,6 +96,7 @@ const OPTIONS = {
   'dynamodb-endpoint': { type: 'string' },
   function: { type: 'string' },
   grace: { type: 'string' },
+  timeout: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -135,6 +139,9 @@ function inputOf(operation: OperationName, flags: Flags): Record<string, unknown
 async function clientFor(flags: Flags): Promise<LockClient> {
   const targets = [flags.endpoint, flags.table, flags.function].filter((v) => v !== undefined);
   if (targets.length > 1) throw new UsageError('give only one of --endpoint, --table, --function');
+  const requestTimeoutMs =
+    typeof flags.timeout === 'string' ? parseDuration('--timeout', flags.timeout) : undefined;
+  if (requestTimeoutMs === 0) throw new ValidationError('--timeout', '--timeout must be above 0');
   // Loaded here, not at the top: `--help` and usage errors need none of the SDK.
   const [{ LockClient }, { createDocumentClient, createDynamoClient }] = await Promise.all([
     import('../client/lock-client.js'),
@@ -147,13 +154,14 @@ async function clientFor(flags: Flags): Promise<LockClient> {
       transport: 'dynamodb',
       tableName: flags.table,
       client: createDocumentClient(ddb),
+      requestTimeoutMs,
     });
   }
   if (typeof flags.function === 'string') {
-    return new LockClient({ transport: 'lambda', functionName: flags.function });
+    return new LockClient({ transport: 'lambda', functionName: flags.function, requestTimeoutMs });
   }
   const endpoint = typeof flags.endpoint === 'string' ? flags.endpoint : 'http://localhost:3000';
-  return new LockClient({ transport: 'http', endpoint });
+  return new LockClient({ transport: 'http', endpoint, requestTimeoutMs });
 }
 
 function describeGrant(verb: string, grant: Grant): string {
@@ -289,7 +297,7 @@ function failure(
     return EXIT.usage;
   }
   if (e instanceof LockHeld) {
-    // Refused for callers queued first, the lock itself free: the error's own words say so.
+    // Refused for a caller waiting next in line, the lock itself free: the error's own words say so.
     const why = e.owner
       ? `"${lockId}" is held by ${e.owner} for another ${formatDuration(e.retryAfterMs)}`
       : e.message;

@@ -1,10 +1,16 @@
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { SignatureV4 } from '@smithy/signature-v4';
 import { fromHttpError } from '../contract/error-codec.js';
-import { API_GATEWAY_TIMEOUT_MS, pathFor } from '../contract/http.js';
+import { pathFor } from '../contract/http.js';
 import { OPERATIONS, type OperationName, type OutputOf } from '../contract/operations.js';
 import { LockServiceUnavailable } from '../core/errors.js';
-import { reaching, RemoteTransport } from './transport.js';
+import { parseRequestTimeoutMs, withinTimeout } from '../core/request-timeout.js';
+import {
+  reaching,
+  RemoteTransport,
+  SERVICE_TIMEOUT_MS_DEFAULT,
+  serviceRequestTimeout,
+} from './transport.js';
 
 export interface HttpTransportOptions {
   /** Base URL of the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod` or `http://localhost:3000`. */
@@ -15,7 +21,13 @@ export interface HttpTransportOptions {
   region?: string;
   /** Credentials for signing. @default the AWS SDK's default credential chain */
   credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
-  /** Per-request timeout. @default 35,000 ms (above API Gateway's 29 s) */
+  /**
+   * How long the API may take to answer one request beyond the wait the request asks for, in
+   * ms; then the call fails with `LockServiceUnavailable`.
+   * @default 10,000
+   */
+  requestTimeoutMs?: number;
+  /** @deprecated Renamed `requestTimeoutMs`. */
   timeoutMs?: number;
 }
 
@@ -54,7 +66,10 @@ export class HttpTransport extends RemoteTransport {
   constructor(options: HttpTransportOptions) {
     super();
     this.base = new URL(options.endpoint.endsWith('/') ? options.endpoint : `${options.endpoint}/`);
-    this.timeoutMs = options.timeoutMs ?? API_GATEWAY_TIMEOUT_MS + 6_000;
+    this.timeoutMs = parseRequestTimeoutMs(
+      options.requestTimeoutMs ?? options.timeoutMs,
+      SERVICE_TIMEOUT_MS_DEFAULT,
+    );
     if (options.sign ?? isAwsHost(this.base)) {
       const region =
         options.region ??
@@ -77,10 +92,17 @@ export class HttpTransport extends RemoteTransport {
     const url = new URL(pathFor(operation, lockId).slice(1), this.base);
     const payload = method === 'POST' ? JSON.stringify(fields) : undefined;
     const headers = await this.headers(method, url, payload);
-    const response = await reaching('the lock API', () =>
-      fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) }),
+    // One timeout covers the answer's headers and its body.
+    const { response, text } = await reaching('the lock API', () =>
+      withinTimeout(
+        serviceRequestTimeout(this.timeoutMs, fields),
+        'the lock API',
+        async (signal) => {
+          const response = await fetch(url, { method, headers, body: payload, signal });
+          return { response, text: await response.text() };
+        },
+      ),
     );
-    const text = await reaching('the lock API', () => response.text());
     if (!response.ok) throw fromHttpError(response.status, text, lockId);
     try {
       return JSON.parse(text) as OutputOf<O>;

@@ -2,13 +2,25 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type FunctionErrorPayload, fromFunctionError } from '../contract/error-codec.js';
 import type { OperationName, OutputOf } from '../contract/operations.js';
 import { LockServiceUnavailable } from '../core/errors.js';
-import { reaching, RemoteTransport } from './transport.js';
+import { parseRequestTimeoutMs, withinTimeout } from '../core/request-timeout.js';
+import {
+  reaching,
+  RemoteTransport,
+  SERVICE_TIMEOUT_MS_DEFAULT,
+  serviceRequestTimeout,
+} from './transport.js';
 
 export interface LambdaTransportOptions {
   /** Name or ARN of the lock service's direct-invocation function. */
   functionName: string;
   /** @default `new LambdaClient({})` (the default AWS configuration), made on first use */
   client?: LambdaClient;
+  /**
+   * How long the function may take to answer one invocation beyond the wait it asks for, in
+   * ms; then the call fails with `LockServiceUnavailable`.
+   * @default 10,000
+   */
+  requestTimeoutMs?: number;
 }
 
 // The Lambda SDK loads with the first invocation, so a program that only uses the HTTP or
@@ -25,11 +37,13 @@ const lambdaSdk = () => import('@aws-sdk/client-lambda');
 export class LambdaTransport extends RemoteTransport {
   private readonly functionName: string;
   private client?: LambdaClient;
+  private readonly timeoutMs: number;
 
   constructor(options: LambdaTransportOptions) {
     super();
     this.functionName = options.functionName;
     this.client = options.client;
+    this.timeoutMs = parseRequestTimeoutMs(options.requestTimeoutMs, SERVICE_TIMEOUT_MS_DEFAULT);
   }
 
   protected async send<O extends OperationName>(
@@ -40,14 +54,15 @@ export class LambdaTransport extends RemoteTransport {
     const { InvokeCommand, LambdaClient } = await lambdaSdk();
     this.client ??= new LambdaClient({});
     const client = this.client;
+    const command = new InvokeCommand({
+      FunctionName: this.functionName,
+      Payload: new TextEncoder().encode(JSON.stringify({ action: operation, lockId, ...fields })),
+    });
     const response = await reaching('the lock function', () =>
-      client.send(
-        new InvokeCommand({
-          FunctionName: this.functionName,
-          Payload: new TextEncoder().encode(
-            JSON.stringify({ action: operation, lockId, ...fields }),
-          ),
-        }),
+      withinTimeout(
+        serviceRequestTimeout(this.timeoutMs, fields),
+        'the lock function',
+        (abortSignal) => client.send(command, { abortSignal }),
       ),
     );
     const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';

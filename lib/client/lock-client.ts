@@ -21,6 +21,7 @@ import {
   type ReleaseResult,
   type RenewOptions,
 } from '../core/index.js';
+import { parseRequestTimeoutMs, withRequestTimeout } from '../core/request-timeout.js';
 import { parseLeaseMs, parseWaitMs } from '../core/validation.js';
 import { WAITING } from '../core/waiting.js';
 import { HttpTransport, type HttpTransportOptions } from './http-transport.js';
@@ -37,6 +38,14 @@ export interface ResourceOptions {
    * the default AWS configuration, made on first use
    */
   resourceClient?: DynamoDBDocumentClient;
+  /**
+   * How long one request may take before the call fails with `LockServiceUnavailable`, in ms:
+   * each DynamoDB request with the `dynamodb` transport and of fenced reads and writes (default
+   * 3,000); each HTTP request or Lambda invocation beyond the wait it asks the service for
+   * (default 10,000). An acquire returns within `waitMs` plus about this; renew, release and get
+   * within it.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** How a {@link LockClient} reaches the service, chosen once at construction. */
@@ -105,13 +114,17 @@ function transportFor(options: LockClientOptions): LockTransport {
 export class LockClient implements LockTransport {
   readonly transport: LockTransport;
   private resources?: DynamoDBDocumentClient;
+  private readonly resourceTimeoutMs: number;
   private serviceWaits = true;
 
   constructor(options: LockClientOptions) {
+    this.resourceTimeoutMs = parseRequestTimeoutMs(options.requestTimeoutMs);
     this.transport = transportFor(options);
-    this.resources =
-      options.resourceClient ??
-      (this.transport instanceof LockManager ? this.transport.client : undefined);
+    this.resources = options.resourceClient
+      ? withRequestTimeout(options.resourceClient, this.resourceTimeoutMs)
+      : this.transport instanceof LockManager
+        ? this.transport.client
+        : undefined;
   }
 
   /**
@@ -138,7 +151,7 @@ export class LockClient implements LockTransport {
   }
 
   private resourceClient(): DynamoDBDocumentClient {
-    this.resources ??= createDocumentClient();
+    this.resources ??= withRequestTimeout(createDocumentClient(), this.resourceTimeoutMs);
     return this.resources;
   }
 
@@ -155,7 +168,7 @@ export class LockClient implements LockTransport {
     const deadline = Date.now() + waitMs;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
-      // The service waits in the lock's queue (first come, first served) for one slice of the
+      // The service waits in line for one slice of the
       // wait at a time, as long as one request may take; then the client asks again.
       const slice = this.serviceWaits ? Math.max(0, Math.min(remaining, REMOTE_WAIT_SLICE_MS)) : 0;
       try {
@@ -217,7 +230,7 @@ export class LockClient implements LockTransport {
     const owner = options.owner ?? `lock-client-${randomUUID()}`;
     const leaseMs = parseLeaseMs(options.leaseMs, LIMITS.leaseMsDefault);
     const { permits } = options;
-    // Waits through this client's own acquire: in the lock's queue, whichever the transport.
+    // Waits through this client's own acquire, in line, whichever the transport.
     const timed = await timedAcquire(this, lockId, {
       owner,
       leaseMs,

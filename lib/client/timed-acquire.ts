@@ -17,7 +17,7 @@ export interface TimedGrant {
 
 /**
  * Acquires (waiting up to `waitMs` by `locks`' own means: a `LockManager` or `LockClient` waits in
- * the lock's queue) and says from when to measure the lease. A lease must be measured from
+ * line) and says from when to measure the lease. A lease must be measured from
  * before the request that won it: from before a whole wait, a wait longer than the lease would
  * count the lease as over the moment it was granted. One attempt is sent first, timed exactly;
  * after a wait, the lease is measured from the start the grant itself states (never earlier

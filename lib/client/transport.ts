@@ -66,6 +66,22 @@ export abstract class RemoteTransport implements LockTransport {
 }
 
 /**
+ * How long the deployed service may take to answer one request beyond the wait it was asked
+ * for, in ms: a cold start plus the service's own DynamoDB timeout (3 s), with room to spare,
+ * and under API Gateway's 29 s. A transport's `requestTimeoutMs` replaces it.
+ */
+export const SERVICE_TIMEOUT_MS_DEFAULT = 10_000;
+
+/**
+ * The timeout of one request to the service: `timeoutMs` plus the `waitMs` it asks the
+ * service to wait, so a waiting acquire is not cut short.
+ *
+ * @example const ms = serviceRequestTimeout(10_000, { owner: 'me', waitMs: 5_000 }); // 15,000
+ */
+export const serviceRequestTimeout = (timeoutMs: number, fields: Record<string, unknown>) =>
+  timeoutMs + (typeof fields.waitMs === 'number' && fields.waitMs > 0 ? fields.waitMs : 0);
+
+/**
  * Runs a request to the service; a failure that is neither a lock outcome nor already a fault
  * (a refused connection, a timeout, an SDK error) becomes a {@link LockServiceUnavailable}.
  *

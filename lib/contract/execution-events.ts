@@ -9,3 +9,22 @@ export const EXECUTION_STATUS_CHANGE = {
 
 /** The statuses of an execution that ended without running the section's own release. */
 export const ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * The owner a locked section acquires as in one run of an execution, as a `States.Format`
+ * template of the execution ARN and its redrive count: a redriven execution keeps its ARN, so
+ * the count tells its runs apart (the original run is 0). The cleanup of a run that ended ends
+ * that run's owner only, so a late acquire of the run is refused while a redrive can lock again.
+ */
+export const SECTION_OWNER_FORMAT = '{}#run-{}';
+
+/**
+ * A section's owner in run `redriveCount` of `executionArn`, as the state machine formats it.
+ *
+ * @example sectionOwner('arn:aws:states:...:execution:Machine:x', 1) // '...:x#run-1'
+ */
+export const sectionOwner = (executionArn: string, redriveCount: number): string =>
+  [executionArn, String(redriveCount)].reduce(
+    (text, value) => text.replace('{}', () => value),
+    SECTION_OWNER_FORMAT,
+  );

@@ -32,7 +32,7 @@ export async function request<T>(send: () => Promise<T>): Promise<T> {
   try {
     return await send();
   } catch (err) {
-    if (isConditionFailure(err)) throw err;
+    if (isConditionFailure(err) || err instanceof LockServiceUnavailable) throw err;
     const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     throw new LockServiceUnavailable(`DynamoDB request failed (${reason})`, { cause: err });
   }

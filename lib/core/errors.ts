@@ -46,7 +46,7 @@ export interface Holder {
   expiresAt: number;
   /** How long until that lease ends, in ms (0 when it ends now). */
   retryAfterMs: number;
-  /** Callers queued for the lock before this one, when the refusal is for them. @default none */
+  /** Callers waiting next in line before this one, when the refusal is for them. @default none */
   waiting?: number;
 }
 
@@ -82,7 +82,7 @@ export class LockHeld extends LockError {
     if (holder.waiting !== undefined) this.waiting = holder.waiting;
   }
 
-  /** Callers queued for the lock before this one (a refusal because of the queue only). */
+  /** Callers waiting next in line before this one (a free lock refused for them only). */
   readonly waiting?: number;
 
   override toJSON(): ErrorBody {

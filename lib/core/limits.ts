@@ -16,4 +16,13 @@ export const LIMITS = {
    */
   retentionMsDefault: 3_600_000,
   retentionMsMax: 366 * 86_400_000,
+  /**
+   * How long one DynamoDB request (the SDK's retries included) may take before it fails with
+   * `LockServiceUnavailable`: DynamoDB answers in milliseconds and the SDK's three attempts take
+   * well under a second, so 3 s leaves room for a cold start's new connection while a caller in
+   * a Lambda still learns of the fault long before its function times out.
+   */
+  requestTimeoutMsDefault: 3_000,
+  /** The longest request timeout: a Lambda invocation's limit. */
+  requestTimeoutMsMax: 900_000,
 } as const;

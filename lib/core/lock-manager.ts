@@ -5,6 +5,7 @@ import { failedItem, isConditionFailure, request } from './condition-failure.js'
 import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
+import { parseRequestTimeoutMs, withRequestTimeout } from './request-timeout.js';
 import { type LockItem, namesOf, type TableContext } from './lock-item.js';
 import {
   isFree,
@@ -153,6 +154,14 @@ export interface LockManagerOptions {
   random?: () => number;
   /** Called after each operation; must not throw. @default none */
   onEvent?: (event: LockEvent) => void;
+  /**
+   * How long one DynamoDB request may take (the SDK's retries included) before the call fails
+   * with `LockServiceUnavailable`, in ms. An acquire returns within `waitMs` plus this; renew,
+   * release and get within this (a semaphore's contended write, retried, within a few times it).
+   * Applies to `client` too, without changing it.
+   * @default 3,000
+   */
+  requestTimeoutMs?: number;
 }
 
 const NAMES = namesOf('owner', 'token', 'expiresAt', 'leaseMs', 'data', 'ttl');
@@ -184,7 +193,10 @@ export class LockManager {
       throw new ValidationError('tableName', 'tableName must be a non-empty string');
     }
     this.tableName = options.tableName;
-    this.client = options.client ?? createDocumentClient();
+    this.client = withRequestTimeout(
+      options.client ?? createDocumentClient(),
+      parseRequestTimeoutMs(options.requestTimeoutMs),
+    );
     this.clock = options.clock ?? Date.now;
     this.defaultLeaseMs = parseLeaseMs(
       options.defaultLeaseMs,

@@ -5,18 +5,28 @@ import { createCleanupHandler } from '../../lambdas/cleanup/cleanup.js';
 import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
-import { LockManager, ValidationError } from '../../lib/index.js';
+import { LockLost, LockManager, ValidationError } from '../../lib/index.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
-import { executionArn, startSection, synthesizeSection } from '../support/local-section.js';
+import {
+  executionArn,
+  runOwner,
+  SECTION,
+  startSection,
+  synthesizeSection,
+} from '../support/local-section.js';
 
 type Json = Record<string, unknown>;
 
-/** An "Execution Status Change" event as EventBridge delivers it (see the fixtures' README). */
-function statusChange(status: string, arn: string): Json {
+/**
+ * An "Execution Status Change" event as EventBridge delivers it (see the fixtures' README), of
+ * run `redriveCount` of the execution when given (events of old carry no count).
+ */
+function statusChange(status: string, arn: string, redriveCount?: number): Json {
   const file = new URL(`../fixtures/execution-status-change/${status}.json`, import.meta.url);
   const event = JSON.parse(readFileSync(file, 'utf8')) as Json & { detail: Json };
-  return { ...event, resources: [arn], detail: { ...event.detail, executionArn: arn } };
+  const run = redriveCount === undefined ? {} : { redriveCount };
+  return { ...event, resources: [arn], detail: { ...event.detail, executionArn: arn, ...run } };
 }
 
 let tableName: string;
@@ -56,12 +66,13 @@ describe('the cleanup handler', () => {
   it.each([['aborted'], ['timed-out'], ['failed']])(
     'frees every lock and permit of an execution that ended %s',
     async (status) => {
-      const owner = executionArn(`ended-${status}`);
+      const owner = runOwner(`ended-${status}`);
       const [lockId, semId] = [`cleanup-lock-${status}`, `cleanup-sem-${status}`];
       await locks().acquire(lockId, { owner, trackOwner: true, leaseMs: 3_600_000 });
       await locks().acquire(semId, { owner, trackOwner: true, permits: 2, leaseMs: 3_600_000 });
-      const result = await cleanup()(statusChange(status, owner), lambdaContext('cleanup'));
-      expect(result.executionArn).toBe(owner);
+      const arn = executionArn(`ended-${status}`);
+      const result = await cleanup()(statusChange(status, arn), lambdaContext('cleanup'));
+      expect(result).toMatchObject({ executionArn: arn, redriveCount: 0 });
       expect(result.released.sort()).toEqual([lockId, semId].sort());
       expect((await locks().get(lockId)).held).toBe(false);
       expect(await locks().get(semId)).toMatchObject({ held: false, available: 2 });
@@ -71,15 +82,48 @@ describe('the cleanup handler', () => {
   it.each([['succeeded'], ['running']])(
     'refuses a %s event and changes nothing',
     async (status) => {
-      const owner = executionArn(`alive-${status}`);
+      const owner = runOwner(`alive-${status}`);
       const lockId = `cleanup-alive-${status}`;
       await locks().acquire(lockId, { owner, trackOwner: true });
       await expect(
-        cleanup()(statusChange(status, owner), lambdaContext('cleanup')),
+        cleanup()(statusChange(status, executionArn(`alive-${status}`)), lambdaContext('cleanup')),
       ).rejects.toBeInstanceOf(ValidationError);
       expect((await locks().get(lockId)).owner).toBe(owner);
     },
   );
+
+  it('frees only the run the event names: a redriven run of the same execution keeps its lock', async () => {
+    const arn = executionArn('redriven-twice');
+    await locks().acquire('cleanup-run-0', {
+      owner: runOwner('redriven-twice', 0),
+      trackOwner: true,
+    });
+    await locks().acquire('cleanup-run-1', {
+      owner: runOwner('redriven-twice', 1),
+      trackOwner: true,
+    });
+    const result = await cleanup()(statusChange('failed', arn, 0), lambdaContext('cleanup'));
+    expect(result).toMatchObject({ redriveCount: 0, released: ['cleanup-run-0'] });
+    expect((await locks().get('cleanup-run-1')).owner).toBe(runOwner('redriven-twice', 1));
+    // The ended run can lock nothing more; the later run still can.
+    await expect(
+      locks().acquire('cleanup-run-2', { owner: runOwner('redriven-twice', 0), trackOwner: true }),
+    ).rejects.toBeInstanceOf(LockLost);
+    await locks().acquire('cleanup-run-2', {
+      owner: runOwner('redriven-twice', 1),
+      trackOwner: true,
+    });
+    const second = await cleanup()(statusChange('aborted', arn, 1), lambdaContext('cleanup'));
+    expect(second.released.sort()).toEqual(['cleanup-run-1', 'cleanup-run-2']);
+  });
+
+  it.each([[-1], [1.5], ['1']])('refuses a redriveCount of %p', async (redriveCount) => {
+    const event = statusChange('failed', executionArn('bad-count'));
+    (event.detail as Json).redriveCount = redriveCount;
+    await expect(cleanup()(event, lambdaContext('cleanup'))).rejects.toMatchObject({
+      field: 'detail.redriveCount',
+    });
+  });
 
   it('refuses an event that is not an execution status change', async () => {
     await expect(
@@ -135,7 +179,7 @@ describe('Step Functions, run locally', () => {
     first.abort();
     await expect(first.result).rejects.toBeInstanceOf(ExecutionAbortedError);
     // StopExecution runs no Catch: the section's own release never ran.
-    expect((await locks().get('sfn-abort')).owner).toBe(executionArn('aborted'));
+    expect((await locks().get('sfn-abort')).owner).toBe(runOwner('aborted'));
 
     const cleaned = await cleanup()(
       statusChange('aborted', executionArn('aborted')),
@@ -147,5 +191,129 @@ describe('Step Functions, run locally', () => {
     expect(next).toMatchObject({ work: { done: true } });
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(tokens.next).toBeGreaterThan(held);
+  }, 60_000);
+
+  /** The direct handler, telling `seen` of each acquire it answers (owner and outcome). */
+  const observedDirect = (seen: (owner: string, outcome: string) => void) => {
+    const handler = direct();
+    return (async (event, context) => {
+      const { action, owner } = event as { action: string; owner: string };
+      try {
+        const answer = await handler(event, context);
+        if (action === 'acquire') seen(owner, 'granted');
+        return answer;
+      } catch (err) {
+        if (action === 'acquire') seen(owner, (err as Error).name);
+        throw err;
+      }
+    }) as ReturnType<typeof direct>;
+  };
+
+  /** A late acquire of an ended run, as a Lambda retry still in flight would send it. */
+  const lateAcquire = (lockId: string, owner: string, permits?: number) =>
+    direct()(
+      { action: 'acquire', lockId, owner, trackOwner: true, ...(permits ? { permits } : {}) },
+      lambdaContext('lock-direct'),
+    );
+
+  it('a redrive restarted at the section acquires again: never more than 3 inside permits: 3', async () => {
+    const { definition } = synthesizeSection({ permits: 3, lease: Duration.minutes(5) });
+    const inside: { name: string; start: number; end: number; token: number }[] = [];
+    let entered!: (token: number) => void;
+    const stuckInside = new Promise<number>((resolve) => (entered = resolve));
+    let firstRun = true;
+    const work = async (name: string, token: number) => {
+      if (name === 'redriven' && firstRun) {
+        firstRun = false;
+        entered(token);
+        await new Promise(() => {}); // stuck inside the section until aborted
+      }
+      const start = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, name === 'redriven' ? 200 : 1_500));
+      inside.push({ name, start, end: Date.now(), token });
+    };
+    const run = { definition, direct: direct(), work };
+    const input = { lockName: 'sfn-redrive-section', fail: 'no' };
+    const first = startSection(run, 'redriven', input);
+    const oldToken = await stuckInside;
+    first.abort();
+    await expect(first.result).rejects.toBeInstanceOf(ExecutionAbortedError);
+    const sectionInput = await first.inputOf(`${SECTION} Section`);
+    expect(sectionInput).toMatchObject({ lock: { token: oldToken } });
+
+    // The execution ABORTED: its cleanup frees its permit and ends its run 0.
+    const cleaned = await cleanup()(
+      statusChange('aborted', executionArn('redriven'), 0),
+      lambdaContext('cleanup'),
+    );
+    expect(cleaned.released).toEqual(['sfn-redrive-section']);
+    await expect(
+      lateAcquire('sfn-redrive-section', runOwner('redriven', 0), 3),
+    ).rejects.toMatchObject({
+      name: 'LockLost',
+    });
+
+    // Three others take every permit; then the execution is redriven, restarting at the section
+    // with the grant of run 0 in its input.
+    const others = ['o-1', 'o-2', 'o-3'].map((name) => startSection(run, name, input).result);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await locks().get('sfn-redrive-section')).toMatchObject({ available: 0 });
+    const redrive = startSection(run, 'redriven', sectionInput!, {
+      redriveCount: 1,
+      startAt: `${SECTION} Section`,
+    });
+    const results = await Promise.allSettled([redrive.result, ...others]);
+    // Safety first: the redriven run's work never ran beside three others.
+    expect(peakOverlap(inside)).toBeLessThanOrEqual(3);
+    for (const result of results) {
+      expect(result).toMatchObject({ status: 'fulfilled', value: { work: { done: true } } });
+    }
+    expect(inside).toHaveLength(4);
+    const again = inside.find((i) => i.name === 'redriven')!;
+    expect(again.token).toBeGreaterThan(oldToken);
+    // It went in only once a permit was free: after one of the others had left.
+    expect(again.start).toBeGreaterThanOrEqual(
+      Math.min(...inside.filter((i) => i.name !== 'redriven').map((i) => i.end)),
+    );
+    expect(await locks().get('sfn-redrive-section')).toMatchObject({ available: 3 });
+  }, 90_000);
+
+  it('a redrive restarted at the acquire locks as a new run; the ended run stays refused', async () => {
+    const { definition } = synthesizeSection({ lease: Duration.minutes(5) });
+    const holder = await locks().acquire('sfn-redrive-acquire', {
+      owner: 'someone-else',
+      leaseMs: 60_000,
+    });
+    let refused!: () => void;
+    const triedOnce = new Promise<void>((resolve) => (refused = resolve));
+    const seen = (owner: string, outcome: string) => {
+      if (owner === runOwner('waiting', 0) && outcome === 'LockHeld') refused();
+    };
+    const tokens: number[] = [];
+    const run = {
+      definition,
+      direct: observedDirect(seen),
+      work: async (_name: string, token: number) => void tokens.push(token),
+    };
+    const input = { lockName: 'sfn-redrive-acquire', fail: 'no' };
+    const first = startSection(run, 'waiting', input);
+    await triedOnce; // registered under run 0 and refused: retrying in the acquire
+    first.abort();
+    await expect(first.result).rejects.toBeInstanceOf(ExecutionAbortedError);
+    await cleanup()(statusChange('aborted', executionArn('waiting'), 0), lambdaContext('cleanup'));
+
+    await locks().release('sfn-redrive-acquire', holder);
+    const redriven = await startSection(run, 'waiting', input, {
+      redriveCount: 1,
+      startAt: `${SECTION} Acquire`,
+    }).result;
+    expect(redriven).toMatchObject({ work: { done: true } });
+    expect(tokens).toHaveLength(1);
+    expect(tokens[0]).toBeGreaterThan(holder.token);
+    // Run 0 ended with its cleanup: a late acquire of it is still refused.
+    await expect(lateAcquire('sfn-redrive-acquire', runOwner('waiting', 0))).rejects.toMatchObject({
+      name: 'LockLost',
+    });
+    expect((await locks().get('sfn-redrive-acquire')).held).toBe(false);
   }, 60_000);
 });

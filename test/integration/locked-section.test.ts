@@ -75,3 +75,41 @@ it('waits for a held lock and then acquires it', async () => {
   expect(started?.at).toBeGreaterThanOrEqual(holder.expiresAt);
   expect(started?.token).toBeGreaterThan(holder.token);
 }, 60_000);
+
+it('retries each transient Lambda error in every lock state, and the section completes', async () => {
+  const transient = [
+    'Lambda.ClientExecutionTimeoutException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'InternalError',
+  ];
+  const failures: string[] = [];
+  const failed = new Map<string, number>();
+  // Each lock action fails twice, with the next transient errors, before reaching the function:
+  // the six errors in all.
+  const flaky = (async (event, context) => {
+    const { action } = event as { action: string };
+    const times = failed.get(action) ?? 0;
+    if (times < 2) {
+      failed.set(action, times + 1);
+      const error = new Error(`a transient fault before ${action}`);
+      error.name = transient[failures.length % transient.length];
+      failures.push(`${action}: ${error.name}`);
+      throw error;
+    }
+    return direct(event, context);
+  }) as typeof direct;
+  const result = await startSection({ definition, direct: flaky, work }, 'flaky', {
+    lockName: 'sfn-flaky',
+    fail: 'no',
+  }).result;
+  expect(result).toMatchObject({ work: { done: true } });
+  // Acquire, the confirm's renew and release: each failed twice, then passed.
+  expect(failures.map((f) => f.split(':')[0])).toEqual([
+    ...['acquire', 'acquire', 'renew', 'renew', 'release', 'release'],
+  ]);
+  expect(failures.map((f) => f.split(': ')[1]).sort()).toEqual([...transient].sort());
+  expect((await lockState('sfn-flaky')).held).toBe(false);
+}, 60_000);

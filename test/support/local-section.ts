@@ -11,6 +11,7 @@ import type { InvokeHandler } from '../../lambdas/direct/invoke.js';
 import { LockService } from '../../lib/cdk/lock-service.js';
 import { LockedSection, type LockedSectionProps } from '../../lib/cdk/locked-section.js';
 import { lambdaContext } from '../../local/lambda-context.js';
+import { sectionOwner } from '../../lib/contract/execution-events.js';
 
 type Json = Record<string, unknown>;
 
@@ -67,9 +68,25 @@ export function synthesizeSection(props: Partial<LockedSectionProps> = {}): {
   return { definition: JSON.parse(text) as Json, template };
 }
 
-/** The execution ARN a local run gets, the owner its section acquires as. */
+/** The execution ARN a local run gets. */
 export const executionArn = (name: string) =>
   `arn:aws:states:local:123456789012:execution:Machine:${name}`;
+
+/** The owner a section acquires as in run `redriveCount` of the execution `name`. */
+export const runOwner = (name: string, redriveCount = 0) =>
+  sectionOwner(executionArn(name), redriveCount);
+
+/**
+ * How a run starts: a first run from the top, or (approximating `RedriveExecution`, which keeps
+ * the execution's ARN and counts the redrive) a later run restarted at the state `startAt` with
+ * the input that state had.
+ */
+export interface RunStart {
+  /** @default 0 (the first run) */
+  redriveCount?: number;
+  /** A state of the top level. @default the definition's own StartAt */
+  startAt?: string;
+}
 
 export interface RunOptions {
   definition: Json;
@@ -78,23 +95,33 @@ export interface RunOptions {
   work: (name: string, token: number) => Promise<void>;
 }
 
-/** Starts one local execution; `abort()` stops it as StopExecution would. */
-export function startSection({ definition, direct, work }: RunOptions, name: string, input: Json) {
+/**
+ * Starts one local execution; `abort()` stops it as StopExecution would, and `inputOf(state)`
+ * gives the input a top-level state was first entered with (what a redrive restarts it with).
+ */
+export function startSection(
+  { definition, direct, work }: RunOptions,
+  name: string,
+  input: Json,
+  { redriveCount = 0, startAt }: RunStart = {},
+) {
   const lockCall = async (payloadInput: unknown) => {
     const { Payload } = payloadInput as { Payload: unknown };
     return { Payload: await direct(Payload, lambdaContext('lock-direct', 60_000)) } as never;
   };
-  const machine = new StateMachine(definition as never, {
-    validationOptions: { checkArn: false },
-  });
-  return machine.run(input as never, {
-    context: { Execution: { Id: executionArn(name) } },
+  const machine = new StateMachine(
+    (startAt === undefined ? definition : { ...definition, StartAt: startAt }) as never,
+    { validationOptions: { checkArn: false } },
+  );
+  const execution = machine.run(input as never, {
+    context: { Execution: { Id: executionArn(name), RedriveCount: redriveCount } },
     overrides: {
       taskResourceLocalHandlers: {
         [`${SECTION} Acquire`]: lockCall,
         [`${SECTION} Release`]: lockCall,
         [`${SECTION} ReleaseAfterError`]: lockCall,
         [`${SECTION} Renew`]: lockCall,
+        [`${SECTION} Confirm`]: lockCall,
         Work: async (taskInput) => {
           const { Payload } = taskInput as { Payload: { token: number; fail: string } };
           await work(name, Payload.token);
@@ -108,4 +135,20 @@ export function startSection({ definition, direct, work }: RunOptions, name: str
       },
     },
   });
+  const entered = new Map<string, Json>();
+  void (async () => {
+    for await (const event of execution.eventLogs) {
+      if (event.type === 'StateEntered' && !entered.has(event.state.name)) {
+        entered.set(event.state.name, event.state.input as Json);
+      }
+    }
+  })();
+  return {
+    ...execution,
+    /** The input the top-level state `state` was first entered with, once the run has ended. */
+    inputOf: async (state: string): Promise<Json | undefined> => {
+      await execution.result.catch(() => undefined);
+      return entered.get(state);
+    },
+  };
 }

@@ -121,8 +121,8 @@ describe('execution cleanup of locked sections', () => {
       Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'),
     );
     expect(definition).toContain('\\"trackOwner\\":true');
-    // Acquire, Release and ReleaseAfterError (this machine has no renew step).
-    expect(definition.match(/\\"permits\\":4/g)).toHaveLength(3);
+    // Acquire, Confirm, Release and ReleaseAfterError (this machine has no renew step).
+    expect(definition.match(/\\"permits\\":4/g)).toHaveLength(4);
   });
 
   it('is made once per stack and lock service, and only when asked', () => {
