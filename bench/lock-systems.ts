@@ -1,8 +1,12 @@
 import { CreateTableCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocument } from '@aws-sdk/lib-dynamodb';
-import { dynamoDBLockClientFactory, type LockClient } from '@deliveryhero/dynamodb-lock';
+import {
+  dynamoDBLockClientFactory,
+  type LockClient,
+  LockNotGrantedError,
+} from '@deliveryhero/dynamodb-lock';
 import dynamodbLockClient, { type FailOpen, type Lock } from 'dynamodb-lock-client';
-import { createLockTable, LockManager } from '../lib/index.js';
+import { createLockTable, LockHeld, LockManager } from '../lib/index.js';
 import { localDocumentClient, localDynamoClient } from '../local/dynamodb-local.js';
 import { jsonClient } from './http-client.js';
 import { v2DocumentClient } from './v2-document-client.js';
@@ -32,6 +36,22 @@ export interface AcquireRequest {
   leaseMs: number;
   /** Wait (by the system's own retry mechanism) while the lock is held, instead of failing. */
   wait: boolean;
+  /**
+   * With `wait`, give up after about this long (only the systems in {@link BOUNDED_WAIT}).
+   * @default practically forever
+   */
+  waitMs?: number;
+}
+
+/** The systems that can wait for a bounded time (`waitMs`); dynamodb-lock-client counts retries, each waiting out the lease it finds. */
+export const BOUNDED_WAIT: readonly SystemKey[] = ['library', 'http', 'deliveryhero'];
+
+/** Every system's "the lock is held and you did not get it", so callers tell it from failures. */
+export class NotGranted extends Error {
+  constructor(key: SystemKey, cause: unknown) {
+    super(`${key}: not granted`, { cause });
+    this.name = 'NotGranted';
+  }
 }
 
 /** A granted lock, to be released once. */
@@ -129,8 +149,12 @@ function librarySystem(options: SystemOptions): LockSystem {
   const locks = new LockManager({ tableName: TABLES.library, client });
   return {
     key: 'library',
-    async acquire({ lockId, owner, leaseMs, wait }) {
-      const grant = await locks.acquire(lockId, { owner, leaseMs, waitMs: wait ? 600_000 : 0 });
+    async acquire({ lockId, owner, leaseMs, wait, waitMs }) {
+      const grant = await locks
+        .acquire(lockId, { owner, leaseMs, waitMs: wait ? (waitMs ?? 600_000) : 0 })
+        .catch((err: unknown) => {
+          throw err instanceof LockHeld ? new NotGranted('library', err) : err;
+        });
       return {
         token: grant.token,
         release: async () => void (await locks.release(lockId, grant)),
@@ -147,13 +171,15 @@ function httpSystem(options: SystemOptions): LockSystem {
   const api = jsonClient(options.httpUrl);
   return {
     key: 'http',
-    async acquire({ lockId, owner, leaseMs, wait }) {
+    async acquire({ lockId, owner, leaseMs, wait, waitMs }) {
       const path = `/locks/${encodeURIComponent(lockId)}`;
+      const deadline = Date.now() + (waitMs ?? Number.POSITIVE_INFINITY);
       for (;;) {
+        const left = Math.min(HTTP_WAIT_MS, Math.max(0, deadline - Date.now()));
         const { status, body } = await api.post(`${path}/acquire`, {
           owner,
           leaseMs,
-          ...(wait ? { waitMs: HTTP_WAIT_MS } : {}),
+          ...(wait && left > 0 ? { waitMs: Math.round(left) } : {}),
         });
         if (status === 200) {
           const token = body.token as number;
@@ -167,7 +193,8 @@ function httpSystem(options: SystemOptions): LockSystem {
             },
           };
         }
-        if (status === 409 && wait) continue;
+        if (status === 409 && wait && Date.now() < deadline) continue;
+        if (status === 409) throw new NotGranted('http', new Error(JSON.stringify(body)));
         throw new Error(`acquire: HTTP ${status} ${JSON.stringify(body)}`);
       }
     },
@@ -202,9 +229,15 @@ function dynamodbLockClientSystem(options: SystemOptions): LockSystem {
   };
   return {
     key: 'dynamodb-lock-client',
-    acquire({ lockId, owner, leaseMs, wait }) {
+    acquire({ lockId, owner, leaseMs, wait, waitMs }) {
+      if (wait && waitMs !== undefined) {
+        return Promise.reject(new Error('dynamodb-lock-client: no time-bounded wait'));
+      }
       return new Promise((resolve, reject) => {
         clientFor(owner, leaseMs, wait).acquireLock(lockId, (error, lock?: Lock) => {
+          if (error?.message === 'Failed to acquire lock.') {
+            return reject(new NotGranted('dynamodb-lock-client', error));
+          }
           if (error || !lock) return reject(error ?? new Error('no lock'));
           resolve({
             token: lock.fencingToken,
@@ -235,15 +268,26 @@ function deliveryheroSystem(options: SystemOptions): LockSystem {
   const trustLocalTime = options.trustLocalTime ?? true;
   return {
     key: 'deliveryhero',
-    async acquire({ lockId, owner, leaseMs, wait }) {
+    async acquire({ lockId, owner, leaseMs, wait, waitMs }) {
       const client = clientFor(owner);
-      const lock = await client.lock('bench', lockId, {
-        leaseDurationInMs: leaseMs,
-        prolongLeaseEnabled: false,
-        trustLocalTime,
-        ...(trustLocalTime ? { waitDurationInMs: options.peerPollMs ?? 50 } : {}),
-        ...(wait ? {} : { maxRetryCount: 0 }),
-      });
+      const pollMs = options.peerPollMs ?? 50;
+      // It counts re-checks, not time: one per poll interval approximates a wait of `waitMs`.
+      const maxRetryCount = !wait
+        ? 0
+        : waitMs === undefined
+          ? undefined
+          : Math.ceil(waitMs / pollMs);
+      const lock = await client
+        .lock('bench', lockId, {
+          leaseDurationInMs: leaseMs,
+          prolongLeaseEnabled: false,
+          trustLocalTime,
+          ...(trustLocalTime ? { waitDurationInMs: pollMs } : {}),
+          ...(maxRetryCount === undefined ? {} : { maxRetryCount }),
+        })
+        .catch((err: unknown) => {
+          throw err instanceof LockNotGrantedError ? new NotGranted('deliveryhero', err) : err;
+        });
       return { release: () => client.releaseLock(lock) };
     },
     async close() {

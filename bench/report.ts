@@ -8,6 +8,7 @@ import {
 } from './lambda-paths.js';
 import type { BundleWeight, Variant } from './lambda-weight.js';
 import { SYSTEM_KEYS, SYSTEM_LABELS, type SystemKey } from './lock-systems.js';
+import type { ProcessContentionResult } from './contention.js';
 import type { ContendedResult, CostResult, CycleResult, TakeoverResult } from './scenarios.js';
 
 type PerSystem<T> = Partial<Record<SystemKey, T>>;
@@ -42,7 +43,12 @@ export interface BenchResults {
   unavailable: PerSystem<string>;
   /** One run of the uncontended scenarios per `--rtt-ms` value, in that order. */
   uncontended: UncontendedRun[];
+  /** Workers in one process on one lock (they share the process's in-process wake). */
   contended: PerSystem<ContendedResult>;
+  /** The same workers, each in its own process with its own client, as Lambdas are. */
+  contendedProcesses: PerSystem<ProcessContentionResult>;
+  /** The mixed workload (try-locks and bounded waits) across processes. */
+  mixed: PerSystem<ProcessContentionResult>;
   takeover: PerSystem<TakeoverResult>;
   /** Takeover with the peers at their default settings (no trustLocalTime). */
   takeoverPeerDefaults: PerSystem<TakeoverResult>;
@@ -87,6 +93,8 @@ export function upgradeResults(r: BenchResults): BenchResults {
       ? (uncontended as UncontendedRun[])
       : [{ rttMs: 0, ...(uncontended as Omit<UncontendedRun, 'rttMs'>) }],
     lambdaPaths: r.lambdaPaths ?? {},
+    contendedProcesses: r.contendedProcesses ?? {},
+    mixed: r.mixed ?? {},
     costPerMillion: r.costPerMillion ?? [],
   };
 }
@@ -120,15 +128,18 @@ function rows(r: BenchResults): Row[] {
         ...cycleRows(`${workers} workers, new locks${at}`, (k) => run.concurrent[k]),
       ];
     }),
+    ...contentionRows(
+      `${contendedWorkers} worker processes on 1 lock${rttOf(r.contendedProcesses)}`,
+      (k) => r.contendedProcesses[k],
+    ),
+    ...contentionRows(`mixed: ${mixedLabel(r)}${rttOf(r.mixed)}`, (k) => r.mixed[k]),
     {
-      label: `${contendedWorkers} workers on 1 lock: grants/s`,
+      label: `${contendedWorkers} workers in 1 process on 1 lock (in-process): grants/s`,
       get: (k) => r.contended[k]?.grantsPerSec,
       digits: 1,
     },
     { label: '  wait for a grant p50 ms', get: (k) => r.contended[k]?.wait.p50, digits: 0 },
     { label: '  wait for a grant p99 ms', get: (k) => r.contended[k]?.wait.p99, digits: 0 },
-    { label: '  grants per worker min', get: (k) => r.contended[k]?.fairness.min, digits: 0 },
-    { label: '  grants per worker max', get: (k) => r.contended[k]?.fairness.max, digits: 0 },
     { label: '  grants per worker CV', get: (k) => r.contended[k]?.fairness.cv, digits: 2 },
     {
       label: '  DynamoDB requests per grant',
@@ -175,6 +186,43 @@ function rows(r: BenchResults): Row[] {
   ];
 }
 
+/** The rows of one cross-process contention scenario. */
+function contentionRows(
+  name: string,
+  pick: (k: SystemKey) => ProcessContentionResult | undefined,
+): Row[] {
+  return [
+    { label: `${name}: grants/s`, get: (k) => pick(k)?.grantsPerSec, digits: 1 },
+    { label: '  wait for a grant p50 ms', get: (k) => pick(k)?.wait.p50, digits: 0 },
+    { label: '  wait for a grant p99 ms', get: (k) => pick(k)?.wait.p99, digits: 0 },
+    { label: '  grants per caller CV', get: (k) => pick(k)?.fairness.cv, digits: 2 },
+    {
+      label: '  DynamoDB requests per grant',
+      get: (k) => pick(k)?.requestsPerGrant.total,
+      digits: 1,
+    },
+    { label: '  of which reads', get: (k) => pick(k)?.requestsPerGrant.reads, digits: 1 },
+    { label: '  longest time without a grant ms', get: (k) => pick(k)?.longestGapMs, digits: 0 },
+  ];
+}
+
+/** ", N ms RTT" of a contention section, from whichever system ran it. */
+const rttOf = (section: PerSystem<ProcessContentionResult>): string => {
+  const rtt = Object.values(section)[0]?.rttMs;
+  return rtt === undefined ? '' : `, ${rtt} ms RTT`;
+};
+
+/** The mixed workload in a few words, from its recorded options. */
+function mixedLabel(r: BenchResults): string {
+  const m = Object.values(r.mixed)[0];
+  if (m?.workload.kind !== 'mixed') return 'try-locks and bounded waits across processes';
+  const w = m.workload;
+  return (
+    `${m.callers} callers in ${m.processes} processes, ${Math.round(w.tryShare * 100)}% ` +
+    `try-lock, others wait 1-${w.maxWaitMs} ms, hold ${w.holdMs} ms`
+  );
+}
+
 const sum = (x: { reads: number; writes: number } | undefined) =>
   x === undefined ? undefined : x.reads + x.writes;
 
@@ -207,7 +255,14 @@ export function renderTable(r: BenchResults, style: 'text' | 'markdown'): string
     SHORT.http,
     ...PEERS.flatMap((p) => [SHORT[p], `lib ÷ ${p === 'deliveryhero' ? 'deliveryhero' : 'dlc'}`]),
   ];
-  const body = rows(r).map((row) => {
+  // Sections this run skipped (--skip, --only) leave rows with no figure at all: left out.
+  const measured = rows(r).filter((row) =>
+    SYSTEM_KEYS.some((k) => {
+      const value = row.get(k);
+      return value !== undefined && !Number.isNaN(value);
+    }),
+  );
+  const body = measured.map((row) => {
     const lib = row.get('library');
     return [
       row.label,
@@ -456,7 +511,8 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
       known(lib, http) ? http! - lib! <= 2 : null,
     );
   }
-  // Issue 13: fair handoff under contention, against the better peer on each measure.
+  checks.push(...contentionTargets(r));
+  // Issue 13: fair handoff with the workers in one process, against the better peer.
   {
     const lib = r.contended.library;
     const peers = (['dynamodb-lock-client', 'deliveryhero'] as const)
@@ -467,22 +523,22 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
     const bestP99 = Math.min(...peers.map((p) => p.wait.p99));
     const measured = lib && peers.length > 0;
     check(
-      `${workers} workers on 1 lock: grants/s >= the best peer's`,
+      `in-process, ${workers} workers on 1 lock: grants/s >= the best peer's`,
       measured ? `${fmt(lib.grantsPerSec, 1)} vs ${fmt(bestRate, 1)}` : 'not measured',
       measured ? lib.grantsPerSec >= bestRate : null,
     );
     check(
-      `${workers} workers on 1 lock: wait p99 <= half the best peer's`,
+      `in-process, ${workers} workers on 1 lock: wait p99 <= half the best peer's`,
       measured ? `${fmt(lib.wait.p99, 0)} vs ${fmt(bestP99, 0)} ms` : 'not measured',
       measured ? lib.wait.p99 <= bestP99 / 2 : null,
     );
     check(
-      `${workers} workers on 1 lock: grants-per-worker CV <= 0.2`,
+      `in-process, ${workers} workers on 1 lock: grants-per-worker CV <= 0.2`,
       lib ? fmt(lib.fairness.cv, 2) : 'not measured',
       lib ? lib.fairness.cv <= 0.2 : null,
     );
     check(
-      `${workers} workers on 1 lock: DynamoDB requests per grant (reported next to the peers')`,
+      `in-process, ${workers} workers on 1 lock: DynamoDB requests per grant (reported next to the peers')`,
       (['library', 'dynamodb-lock-client', 'deliveryhero'] as const)
         .map((k) => `${SHORT[k]} ${fmt(r.contended[k]?.requestsPerGrant?.total, 1)}`)
         .join(', '),
@@ -501,6 +557,120 @@ export function checkTargets(r: BenchResults): TargetCheck[] {
   return checks;
 }
 
+/**
+ * How a figure stands against its bound: "met (x to spare)" or "missed by x (y%)".
+ *
+ * @example against(31.3, 43.9, 'atLeast', 1) // 'missed by 12.6 (29%)'
+ */
+export function against(
+  value: number,
+  bound: number,
+  direction: 'atLeast' | 'atMost',
+  digits: number,
+): string {
+  const short = direction === 'atLeast' ? bound - value : value - bound;
+  if (short <= 0) return `met, ${fmt(-short, digits)} to spare`;
+  const share = bound === 0 ? '' : ` (${Math.round((short / Math.abs(bound)) * 100)}%)`;
+  return `missed by ${fmt(short, digits)}${share}`;
+}
+
+/** Issue 19's targets: callers in separate processes at a network round trip, against @deliveryhero. */
+function contentionTargets(r: BenchResults): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const peer = 'deliveryhero' as const;
+  const versusPeer = (
+    section: PerSystem<ProcessContentionResult>,
+    target: string,
+    pick: (c: ProcessContentionResult) => number,
+    bound: (peerValue: number) => number,
+    direction: 'atLeast' | 'atMost',
+    unit: string,
+    digits: number,
+  ) => {
+    const [ours, theirs] = [section.library, section[peer]];
+    if (!ours || !theirs) return checks.push({ target, measured: 'not measured', met: null });
+    const [value, limit] = [pick(ours), bound(pick(theirs))];
+    const known = Number.isFinite(value) && Number.isFinite(limit);
+    checks.push({
+      target,
+      measured:
+        `ours ${fmt(value, digits)} vs ${SHORT[peer]} ${fmt(pick(theirs), digits)}${unit}` +
+        (known ? `; bound ${fmt(limit, digits)}: ${against(value, limit, direction, digits)}` : ''),
+      met: known ? (direction === 'atLeast' ? value >= limit : value <= limit) : null,
+    });
+  };
+  const own = (
+    section: PerSystem<ProcessContentionResult>,
+    target: string,
+    value: number | undefined,
+    limit: number,
+    unit: string,
+    digits: number,
+  ) => {
+    const known = value !== undefined && Number.isFinite(value);
+    checks.push({
+      target,
+      measured: known
+        ? `${fmt(value, digits)}${unit}: ${against(value, limit, 'atMost', digits)}`
+        : section.library
+          ? 'not measured: no grants'
+          : 'not measured',
+      met: known ? value <= limit : null,
+    });
+  };
+  const procs = r.contendedProcesses;
+  const n = Object.values(procs)[0]?.processes ?? r.meta.options.contendedWorkers;
+  const at = `${n} worker processes on 1 lock${rttOf(procs)}`;
+  versusPeer(
+    procs,
+    `${at}: grants/s >= 1.2x ${SHORT[peer]}'s`,
+    (c) => c.grantsPerSec,
+    (p) => 1.2 * p,
+    'atLeast',
+    ' grants/s',
+    1,
+  );
+  versusPeer(
+    procs,
+    `${at}: wait p99 <= half ${SHORT[peer]}'s`,
+    (c) => c.wait.p99,
+    (p) => p / 2,
+    'atMost',
+    ' ms',
+    0,
+  );
+  own(procs, `${at}: grants-per-worker CV <= 0.2`, procs.library?.fairness.cv, 0.2, '', 3);
+  versusPeer(
+    procs,
+    `${at}: DynamoDB requests per grant <= ${SHORT[peer]}'s`,
+    (c) => c.requestsPerGrant.total,
+    (p) => p,
+    'atMost',
+    '',
+    1,
+  );
+  const mixed = r.mixed;
+  const mixedAt = `mixed workload (${mixedLabel(r)}${rttOf(mixed)})`;
+  versusPeer(
+    mixed,
+    `${mixedAt}: grants/s >= 0.8x ${SHORT[peer]}'s`,
+    (c) => c.grantsPerSec,
+    (p) => 0.8 * p,
+    'atLeast',
+    ' grants/s',
+    1,
+  );
+  own(
+    mixed,
+    `${mixedAt}: no gap between grants over 1 s (ours)`,
+    mixed.library?.longestGapMs,
+    1000,
+    ' ms',
+    0,
+  );
+  return checks;
+}
+
 /** @example console.log(renderTargets(results.targets)); */
 export function renderTargets(checks: TargetCheck[], style: 'text' | 'markdown'): string {
   const mark = (met: boolean | null) =>
@@ -513,7 +683,9 @@ export function renderTargets(checks: TargetCheck[], style: 'text' | 'markdown')
           ? 'met'
           : ' met '
         : 'MISSED';
+  // A target of a skipped section has no figure (only "n/a" or "not measured"): left out.
   return checks
+    .filter((c) => c.met !== null || /\d/.test(c.measured.replace(/n\/a/g, '')))
     .map((c) =>
       style === 'markdown'
         ? `- **${mark(c.met)}** ${c.target}: ${c.measured}`
@@ -563,9 +735,10 @@ export function renderChart(r: BenchResults): string {
             ]
           : []),
         {
-          name: `contended: grants/s`,
-          value: (k) => r.contended[k]?.grantsPerSec,
+          name: `${String(r.meta.options.contendedWorkers)} processes, 1 lock: grants/s`,
+          value: (k) => r.contendedProcesses[k]?.grantsPerSec,
         },
+        { name: 'mixed workload: grants/s', value: (k) => r.mixed[k]?.grantsPerSec },
       ],
     },
     {
@@ -582,7 +755,11 @@ export function renderChart(r: BenchResults): string {
     {
       title: 'Contended wait p99 and dead-holder takeover, ms (lower is better)',
       groups: [
-        { name: 'wait for a grant p99', value: (k) => r.contended[k]?.wait.p99 },
+        {
+          name: 'processes: wait for a grant p99',
+          value: (k) => r.contendedProcesses[k]?.wait.p99,
+        },
+        { name: 'mixed: longest time without a grant', value: (k) => r.mixed[k]?.longestGapMs },
         { name: 'dead holder: kill -> new holder', value: (k) => r.takeover[k]?.fromKillMs },
         {
           name: 'new holder after lease end',
@@ -693,8 +870,17 @@ export function renderReport(r: BenchResults, style: 'text' | 'markdown'): strin
     'Ratios are ours (library) ÷ peer: above 1 means ours is higher, which is better for ' +
     'throughput and worse for latency, waits and requests. Every system reaches DynamoDB ' +
     'Local through the counting proxy; "N ms RTT" rows add N ms to each DynamoDB request ' +
-    '(half each way), standing in for the network; the other sections run at ' +
-    `${r.uncontended[0]?.rttMs ?? 0} ms.`;
+    '(half each way), standing in for the network; the takeover and request-count sections ' +
+    `run at ${r.uncontended[0]?.rttMs ?? 0} ms.`;
+  const contentionNote =
+    'Contention rows: "worker processes" runs each worker in its own Node process and "mixed" ' +
+    'deals its callers to a few processes (one client per process, as separate Lambdas have), ' +
+    'requests counted at the proxy ' +
+    'across all of them; "in-process" runs all workers in one process (sharing its client). ' +
+    'The HTTP API is not in the process rows (the local server is one process, whose callers ' +
+    'would share its in-process wake). dynamodb-lock-client is not in the mixed workload: it ' +
+    'has no time-bounded wait (it counts retries, each waiting out the lease it finds). ' +
+    `${SHORT.deliveryhero} waits \`waitMs\` as maxRetryCount = ceil(waitMs / its poll interval).`;
   const paths = renderLambdaPathsTable(r, style);
   const cost = renderCostTable(r, style);
   return [
@@ -708,10 +894,11 @@ export function renderReport(r: BenchResults, style: 'text' | 'markdown'): strin
     '',
     ratioNote,
     '',
+    contentionNote,
+    '',
     ...(paths ? [paths, ''] : []),
     ...(cost ? [cost, '', costNote(r), ''] : []),
-    renderLambdaTable(r.lambda, style),
-    '',
+    ...(r.lambda.length > 0 ? [renderLambdaTable(r.lambda, style), ''] : []),
     style === 'markdown' ? 'Targets:\n' : 'Targets:',
     renderTargets(r.targets, style),
     '',

@@ -12,6 +12,13 @@ import { costPerMillionCycles, loadPrices } from './cost-model.js';
 import { measureLambdaPaths } from './lambda-paths.js';
 import { measureLambdaWeight } from './lambda-weight.js';
 import {
+  type ContentionRound,
+  type ProcessContentionOptions,
+  runContentionRound,
+  summarizeContention,
+} from './contention.js';
+import {
+  BOUNDED_WAIT,
   SYSTEM_KEYS,
   SYSTEM_LABELS,
   type SystemKey,
@@ -46,6 +53,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SECTIONS = [
   'uncontended',
   'contended',
+  'processes',
+  'mixed',
   'takeover',
   'peer-defaults',
   'cost',
@@ -58,12 +67,23 @@ const HELP = `npm run bench -- [options]
   --rtt-ms A,B            round trips (ms) added to every DynamoDB request by the counting proxy,
                           standing in for the network; the uncontended scenarios run once at
                           each, the other sections at the first (default 0,4)
-  --contended-duration S  seconds per system for the contended scenario (default 6)
+  --contended-duration S  seconds per system for each contended scenario (default 6)
+  --contention-rtt-ms MS  round trip (ms) added to every DynamoDB request in the contended, processes
+                          and mixed sections (default 4)
   --workers N             concurrent workers of the wide uncontended run (default 16)
-  --contended-workers N   workers competing for one lock (default 8)
+  --contended-workers N   workers competing for one lock: all in one process (contended) and each
+                          in its own process (processes) (default 8)
   --lease-ms MS           lease of every grant, at least 1000, ours' minimum (default 2000)
   --hold-ms MS            how long a contended grant is held (default 5)
-  --rounds N              rounds per scenario, the systems taking turns (default 2)
+  --mixed-duration S      seconds per system for the mixed workload (default 10)
+  --mixed-callers N       callers of the mixed workload, dealt to its processes (default 12)
+  --mixed-processes N     processes of the mixed workload (default 6)
+  --mixed-try-share F     share of the mixed workload's asks that are try-locks (default 0.3)
+  --mixed-max-wait-ms MS  the others wait a random 1 to MS ms (default 3000)
+  --mixed-hold-ms MS      how long a mixed grant is held (default 20)
+  --mixed-pause-ms MS     each mixed caller pauses a random 0 to MS ms between asks (default 100)
+  --rounds N              rounds per scenario, the systems taking turns; the process rows split
+                          their duration over them (default 2)
   --warmup S              seconds of warm-up per system (default 1)
   --cost-cycles N         sequential cycles counted at the proxy, per case, and timed through
                           each Lambda path's handler (default 50)
@@ -71,6 +91,7 @@ const HELP = `npm run bench -- [options]
   --peer-poll-ms MS       @deliveryhero/dynamodb-lock re-check interval (default 50)
   --systems a,b           a subset of ${SYSTEM_KEYS.join(',')}
   --skip a,b              skip sections: ${SECTIONS.join(',')}
+  --only a,b              run only these sections (same names)
   --endpoint URL          use this DynamoDB (Local) instead of starting one
   --out DIR               where the JSON, markdown and SVG go (default results/bench)
   --render FILE           measure nothing: re-render a saved JSON's table, markdown and chart
@@ -81,6 +102,14 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '4' },
     'rtt-ms': { type: 'string', default: '0,4' },
     'contended-duration': { type: 'string', default: '6' },
+    'contention-rtt-ms': { type: 'string', default: '4' },
+    'mixed-duration': { type: 'string', default: '10' },
+    'mixed-callers': { type: 'string', default: '12' },
+    'mixed-processes': { type: 'string', default: '6' },
+    'mixed-try-share': { type: 'string', default: '0.3' },
+    'mixed-max-wait-ms': { type: 'string', default: '3000' },
+    'mixed-hold-ms': { type: 'string', default: '20' },
+    'mixed-pause-ms': { type: 'string', default: '100' },
     workers: { type: 'string', default: '16' },
     'contended-workers': { type: 'string', default: '8' },
     'lease-ms': { type: 'string', default: '2000' },
@@ -92,6 +121,7 @@ const { values: args } = parseArgs({
     'peer-poll-ms': { type: 'string', default: '50' },
     systems: { type: 'string', default: SYSTEM_KEYS.join(',') },
     skip: { type: 'string', default: '' },
+    only: { type: 'string', default: '' },
     endpoint: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'results', 'bench') },
     render: { type: 'string' },
@@ -113,6 +143,14 @@ const number = (name: keyof typeof args, min: number): number => {
 const options = {
   durationMs: number('duration', 0.1) * 1000,
   contendedDurationMs: number('contended-duration', 0.1) * 1000,
+  contentionRttMs: number('contention-rtt-ms', 0),
+  mixedDurationMs: number('mixed-duration', 0.1) * 1000,
+  mixedCallers: Math.round(number('mixed-callers', 1)),
+  mixedProcesses: Math.round(number('mixed-processes', 1)),
+  mixedTryShare: number('mixed-try-share', 0),
+  mixedMaxWaitMs: Math.round(number('mixed-max-wait-ms', 1)),
+  mixedHoldMs: number('mixed-hold-ms', 0),
+  mixedPauseMs: number('mixed-pause-ms', 0),
   workers: Math.round(number('workers', 1)),
   contendedWorkers: Math.round(number('contended-workers', 2)),
   leaseMs: Math.round(number('lease-ms', 1000)),
@@ -134,11 +172,20 @@ const systems = args.systems.split(',').filter(Boolean) as SystemKey[];
 for (const key of systems) {
   if (!SYSTEM_KEYS.includes(key)) throw new Error(`--systems: unknown system ${key}`);
 }
-const skip = new Set(args.skip.split(',').filter(Boolean));
-for (const section of skip) {
-  if (!(SECTIONS as readonly string[]).includes(section))
-    throw new Error(`--skip: unknown ${section}`);
-}
+if (options.mixedTryShare > 1) throw new Error('--mixed-try-share must be at most 1');
+const sectionList = (flag: 'skip' | 'only') => {
+  const list = new Set(args[flag].split(',').filter(Boolean));
+  for (const section of list) {
+    if (!(SECTIONS as readonly string[]).includes(section))
+      throw new Error(`--${flag}: unknown ${section}`);
+  }
+  return list;
+};
+const skipped = sectionList('skip');
+const only = sectionList('only');
+/** Whether a section runs: named by --only when given, else not named by --skip. */
+const runs = (section: (typeof SECTIONS)[number]) =>
+  only.size > 0 ? only.has(section) : !skipped.has(section);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const started = Date.now();
@@ -196,6 +243,8 @@ function newResults(): BenchResults {
     unavailable: {},
     uncontended: rttsMs.map((rttMs) => ({ rttMs, single: {}, reacquire: {}, concurrent: {} })),
     contended: {},
+    contendedProcesses: {},
+    mixed: {},
     takeover: {},
     takeoverPeerDefaults: {},
     cost: { newLock: {}, reacquire: {} },
@@ -273,7 +322,7 @@ async function main(results: BenchResults) {
   for (const [key, why] of Object.entries(results.unavailable)) log(`${key}: not measured: ${why}`);
   const liveKeys = [...live.keys()];
 
-  if (!skip.has('uncontended')) {
+  if (runs('uncontended')) {
     if (options.warmupMs > 0) {
       log('warming up ...');
       for (const [key, system] of live) {
@@ -318,8 +367,10 @@ async function main(results: BenchResults) {
     proxy.setRttMs(rttsMs[0]!);
   }
 
-  if (!skip.has('contended')) {
-    log(`contended (${options.contendedWorkers} workers on one lock) ...`);
+  // Contention at a network round trip, as users see it.
+  proxy.setRttMs(options.contentionRttMs);
+  if (runs('contended')) {
+    log(`contended, in-process (${options.contendedWorkers} workers in 1 process on one lock) ...`);
     for (const key of liveKeys) {
       // A separate client per run: waiters let go at the end may still be asking.
       const system = createSystem(key, base);
@@ -337,8 +388,66 @@ async function main(results: BenchResults) {
       }
     }
   }
+  // The local HTTP server is one process: its callers would share its in-process wake.
+  const processKeys = liveKeys.filter((key) => key !== 'http');
+  /** Rounds of one scenario, the systems taking turns (alternating order) as above. */
+  const contentionRounds = async (
+    keys: SystemKey[],
+    scenario: (key: SystemKey, round: number) => ProcessContentionOptions,
+  ) => {
+    const rounds = new Map<SystemKey, ContentionRound[]>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const key of round % 2 === 0 ? keys : [...keys].reverse()) {
+        const result = await runContentionRound(scenario(key, round));
+        rounds.set(key, [...(rounds.get(key) ?? []), result]);
+      }
+    }
+    return new Map([...rounds].map(([key, r]) => [key, summarizeContention(scenario(key, 0), r)]));
+  };
+  if (runs('processes')) {
+    log(`contended, ${options.contendedWorkers} worker processes on one lock ...`);
+    const measured = await contentionRounds(processKeys, (key, round) => ({
+      key,
+      system: base,
+      processes: options.contendedWorkers,
+      callers: options.contendedWorkers,
+      workload: { kind: 'wait', holdMs: options.holdMs },
+      durationMs: options.contendedDurationMs / options.rounds,
+      leaseMs: options.leaseMs,
+      lockId: `${runId}-procs-${key}-${round}`,
+      rttMs: options.contentionRttMs,
+      counted: () => proxy.counts(),
+    }));
+    for (const [key, result] of measured) results.contendedProcesses[key] = result;
+  }
+  if (runs('mixed')) {
+    log(
+      `mixed workload (${options.mixedCallers} callers in ${options.mixedProcesses} processes) ...`,
+    );
+    const keys = processKeys.filter((k) => BOUNDED_WAIT.includes(k));
+    const measured = await contentionRounds(keys, (key, round) => ({
+      key,
+      system: base,
+      processes: options.mixedProcesses,
+      callers: options.mixedCallers,
+      workload: {
+        kind: 'mixed',
+        holdMs: options.mixedHoldMs,
+        tryShare: options.mixedTryShare,
+        maxWaitMs: options.mixedMaxWaitMs,
+        pauseMs: options.mixedPauseMs,
+      },
+      durationMs: options.mixedDurationMs / options.rounds,
+      leaseMs: options.leaseMs,
+      lockId: `${runId}-mixed-${key}-${round}`,
+      rttMs: options.contentionRttMs,
+      counted: () => proxy.counts(),
+    }));
+    for (const [key, result] of measured) results.mixed[key] = result;
+  }
+  proxy.setRttMs(rttsMs[0]!);
 
-  if (!skip.has('cost')) {
+  if (runs('cost')) {
     log('cost (requests counted at the proxy) ...');
     for (const key of liveKeys) {
       const system = createSystem(key, base);
@@ -376,7 +485,7 @@ async function main(results: BenchResults) {
     }
   }
 
-  if (!skip.has('takeover')) {
+  if (runs('takeover')) {
     log(`dead-holder takeover (lease ${options.leaseMs} ms, holder SIGKILLed mid-lease) ...`);
     const takeover = (key: SystemKey, defaults: boolean) =>
       spawnHolder(key, {
@@ -387,7 +496,7 @@ async function main(results: BenchResults) {
       });
     const holders = [
       ...liveKeys.map((key) => ({ key, defaults: false, holder: takeover(key, false) })),
-      ...(skip.has('peer-defaults') ? [] : liveKeys)
+      ...(skipped.has('peer-defaults') ? [] : liveKeys)
         .filter((key) => key === 'dynamodb-lock-client' || key === 'deliveryhero')
         .map((key) => ({ key, defaults: true, holder: takeover(key, true) })),
     ];
@@ -399,7 +508,7 @@ async function main(results: BenchResults) {
     }
   }
 
-  if (!skip.has('lambda')) {
+  if (runs('lambda')) {
     log('lambda weight (esbuild bundles, module load in fresh Node processes) ...');
     results.lambda = await measureLambdaWeight({
       root: ROOT,

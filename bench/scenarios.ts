@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnLineProcess } from './child-process.js';
 import type { RequestCounts } from './request-counting-proxy.js';
 import {
   type LockSystem,
@@ -281,40 +281,9 @@ export interface Holder {
  */
 export function spawnHolder(key: SystemKey, options: TakeoverOptions): Holder {
   const config = { key, system: options, lockId: options.lockId, leaseMs: options.leaseMs };
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', HOLDER_SCRIPT, JSON.stringify(config)],
-    {
-      env: { ...process.env, NODE_OPTIONS: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stdout = '';
-  let stderr = '';
-  const lines: string[] = [];
-  const waiters: (() => void)[] = [];
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-    const parts = stdout.split('\n');
-    stdout = parts.pop() ?? '';
-    lines.push(...parts);
-    waiters.splice(0).forEach((wake) => wake());
-  });
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.once('exit', () => waiters.splice(0).forEach((wake) => wake()));
-  const nextLine = async (): Promise<string> => {
-    for (;;) {
-      const line = lines.shift();
-      if (line !== undefined) return line;
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`holder exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`);
-      }
-      await new Promise<void>((wake) => waiters.push(wake));
-    }
-  };
-  const ready = nextLine().then((line) => {
-    if (line !== 'ready') throw new Error(`holder: unexpected output: ${line} ${stderr.trim()}`);
+  const child = spawnLineProcess(HOLDER_SCRIPT, [JSON.stringify(config)]);
+  const ready = child.nextLine().then((line) => {
+    if (line !== 'ready') throw new Error(`holder: unexpected output: ${line}`);
   });
   ready.catch(() => {});
   return {
@@ -323,13 +292,10 @@ export function spawnHolder(key: SystemKey, options: TakeoverOptions): Holder {
     ready,
     async acquire() {
       await ready;
-      child.stdin.write('go\n');
-      return JSON.parse(await nextLine()) as { askedAt: number };
+      child.send('go');
+      return JSON.parse(await child.nextLine()) as { askedAt: number };
     },
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
+    kill: () => child.kill(),
   };
 }
 

@@ -33,6 +33,12 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
       '4',
       '--contended-workers',
       '3',
+      '--mixed-duration',
+      '0.8',
+      '--mixed-callers',
+      '4',
+      '--mixed-processes',
+      '2',
       '--lease-ms',
       '1000',
       '--cost-cycles',
@@ -113,6 +119,34 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
     }
     expect(run.stdout).toContain('HTTP API + Lambda');
 
+    // Contention across processes: each worker its own process and client, as Lambdas are.
+    expect(Object.keys(results.contendedProcesses).sort()).toEqual(
+      ['dynamodb-lock-client', 'deliveryhero', 'library'].sort(),
+    );
+    for (const p of Object.values(results.contendedProcesses)) {
+      expect(p).toMatchObject({ processes: 3, callers: 3, rttMs: 4, errors: 0, overlaps: 0 });
+      expect(p.grants).toBeGreaterThan(0);
+      expect(p.grantsPerCaller).toHaveLength(3);
+      expect(p.grantsPerCaller.reduce((a, b) => a + b, 0)).toBe(p.grants);
+      expect(p.modes.wait.granted).toBe(p.grants);
+      expect(p.requestsPerGrant.total).toBeGreaterThanOrEqual(p.requestsPerGrant.reads);
+      expect(p.longestGapMs).toBeGreaterThan(0);
+      expect(p.longestGapMs).toBeLessThanOrEqual(p.durationMs);
+    }
+    // The mixed workload: the systems that can wait for a bounded time, try-locks among them.
+    expect(Object.keys(results.mixed).sort()).toEqual(['deliveryhero', 'library']);
+    for (const m of Object.values(results.mixed)) {
+      expect(m).toMatchObject({ processes: 2, callers: 4, errors: 0, overlaps: 0 });
+      expect(m.modes.wait.attempts + m.modes.try.attempts).toBeGreaterThan(0);
+      expect(m.modes.wait.granted + m.modes.try.granted).toBe(m.grants);
+      expect(m.longestGapMs).toBeLessThanOrEqual(m.durationMs);
+    }
+    expect(run.stdout).toContain('3 worker processes on 1 lock, 4 ms RTT: grants/s');
+    expect(run.stdout).toContain('mixed: 4 callers in 2 processes');
+    expect(
+      results.targets.filter((t) => /worker processes|mixed workload/.test(t.target)),
+    ).toHaveLength(6);
+
     expect(results.lambda).toHaveLength(4);
     for (const weight of results.lambda) {
       expect(weight.error).toBeUndefined();
@@ -126,4 +160,4 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}, 120_000);
+}, 240_000);
