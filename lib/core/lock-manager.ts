@@ -264,13 +264,14 @@ export class LockManager {
     }
     // Asking again for a lock just released into contention: behind those already waiting,
     // without the first attempt that would win it back from them.
-    const returning = waitMs > 0 && this.returning.takeReturning(id, this.clock());
-    if (returning)
-      return this.waitForLock(id, owner, leaseMs, data, deadline, { lockId: id }, true);
+    const deferMs = waitMs > 0 ? this.returning.takeDeferMs(id, this.clock()) : 0;
+    if (deferMs > 0) {
+      return this.waitForLock(id, owner, leaseMs, data, deadline, { lockId: id }, deferMs);
+    }
     const first = await this.tryAcquire(id, owner, leaseMs, data);
     if ('grant' in first) return first.grant;
     if (deadline <= this.clock()) throw first.refused;
-    return this.waitForLock(id, owner, leaseMs, data, deadline, first.item, false);
+    return this.waitForLock(id, owner, leaseMs, data, deadline, first.item, 0);
   }
 
   /**
@@ -286,9 +287,9 @@ export class LockManager {
     data: LockData | undefined,
     deadline: number,
     refused: WaitedItem,
-    returning: boolean,
+    deferMs: number,
   ): Promise<Grant> {
-    const waiter = new Waiter(this.table, lockId, owner, returning);
+    const waiter = new Waiter(this.table, lockId, owner, deferMs);
     let item = refused;
     // One grant attempt; a refusal answers with the item as it is.
     const attempt = async (): Promise<Grant | undefined> => {
@@ -298,7 +299,7 @@ export class LockManager {
         item = outcome.item;
         return undefined;
       }
-      this.returning.noteContendedGrant(lockId, outcome.grant.token);
+      this.returning.noteContendedGrant(lockId, outcome.grant.token, this.clock());
       // Granted from the second slot (the first was empty or silent): leave it.
       if (waiter.place(item) === 2) await waiter.leave(item);
       return outcome.grant;

@@ -53,8 +53,8 @@ export const WAITING = {
    * the grant itself (a refused write answers with the item): a handoff then costs no read.
    */
   attemptWhileHeldMs: 80,
-  /** Fastest and slowest look of the callers outside the slots. */
-  othersMinMs: 50,
+  /** Fastest and slowest look of the callers outside the slots (before jitter, see othersLook). */
+  othersMinMs: 40,
   othersMaxMs: 250,
 } as const;
 
@@ -149,6 +149,17 @@ export const waitingIn = (item: WaitedItem, now: number): number =>
 /** When the live first slot's holder would count as silent, if it renews no more. */
 export const slotStaleAt = (item: WaitedItem): number => (item.waiterSeen ?? 0) + WAITING.staleMs;
 
+/**
+ * The range of a look's delay for a caller outside the slots, by how long the holder has held
+ * the lock: about as long, within 40 to 250 ms, jittered by half either way.
+ *
+ * @example othersLook(20).max // 60
+ */
+export function othersLook(heldMs: number): { min: number; max: number } {
+  const base = clamp(heldMs, WAITING.othersMinMs, WAITING.othersMaxMs);
+  return { min: base / 2, max: (base * 3) / 2 };
+}
+
 /** True when no unexpired grant exists. */
 export const isFree = (item: LockItem, now: number): boolean =>
   item.owner === undefined || (item.expiresAt ?? 0) <= now;
@@ -184,18 +195,17 @@ export class Waiter {
   private readonly deferUntil: number;
 
   /**
-   * @param returning the caller released this lock just now, into contention (see
-   *   returning-callers.ts): it leaves the lock and the slots to those already waiting for as
-   *   long as the slowest of them takes to look
+   * @param deferMs how long this caller leaves the lock and empty slots to those already
+   *   waiting: it released the lock just now, into contention (see returning-callers.ts)
    */
   constructor(
     private readonly table: TableContext,
     private readonly lockId: string,
     private readonly owner: string,
-    returning = false,
+    deferMs = 0,
   ) {
     this.since = table.clock();
-    this.deferUntil = returning ? this.since + WAITING.othersMaxMs : this.since;
+    this.deferUntil = this.since + deferMs;
   }
 
   private get me(): SlotHolder {
@@ -242,9 +252,14 @@ export class Waiter {
 
   /** The slot this caller should take now, if any: the first before the second. */
   slotToClaim(item: WaitedItem, now: number): 1 | 2 | undefined {
-    if (isFree(item, now)) return undefined; // a free lock is taken, not waited for
     const place = this.place(item);
     if (place === 1) return undefined;
+    if (isFree(item, now)) {
+      // A free lock is taken, not waited for; unless the first in line is about to take it:
+      // then the second slot is the place to be.
+      if (!slotTakenByOther(item, this.owner, now)) return undefined;
+      return place === 0 && this.mayClaim(item, SECOND, now) ? 2 : undefined;
+    }
     // The first slot, unless a live caller that came earlier is second (it moves up next).
     const secondFirst = slotLive(item, SECOND, now) && place !== 2 && this.cameBefore(item, SECOND);
     if (this.mayClaim(item, FIRST, now) && !secondFirst) return 1;
@@ -260,10 +275,11 @@ export class Waiter {
     const since = `#${slot.since}`;
     return this.update(
       `SET ${id} = :me, ${seen} = :now, ${since} = :since`,
-      // Only while the lock is held (a free one is taken instead), so the item exists and has
-      // its TTL; and only from an empty, silent or later-come holder (for the second slot, also
-      // one that has moved up to the first).
-      `#expiresAt > :now AND (attribute_not_exists(${id}) OR ${seen} <= :staleBefore OR ` +
+      // The first slot only while the lock is held (a free one is taken instead); the second
+      // only on an item that has its TTL; either only from an empty, silent or later-come
+      // holder (for the second slot, also one that has moved up to the first).
+      `${slot === FIRST ? '#expiresAt > :now' : 'attribute_exists(#ttl)'} AND ` +
+        `(attribute_not_exists(${id}) OR ${seen} <= :staleBefore OR ` +
         `${seen} > :aheadAfter OR ${since} > :since` +
         (slot === SECOND ? ' OR (#waiter2 = #waiter AND #waiter2Since = #waiterSince))' : ')'),
       {
@@ -274,8 +290,9 @@ export class Waiter {
       },
       {
         ...namesOfSlot(slot),
-        '#expiresAt': 'expiresAt',
-        ...(slot === SECOND ? { '#waiter': 'waiter', '#waiterSince': 'waiterSince' } : {}),
+        ...(slot === FIRST
+          ? { '#expiresAt': 'expiresAt' }
+          : { '#ttl': 'ttl', '#waiter': 'waiter', '#waiterSince': 'waiterSince' }),
       },
     );
   }
@@ -354,7 +371,8 @@ export class Waiter {
       // Free, and the first in line is about to take it: look when it would count as silent.
       wait = Math.min(slotStaleAt(item) - now + 1, WAITING.othersMinMs);
     } else {
-      wait = clamp(held, WAITING.othersMinMs, WAITING.othersMaxMs) * (0.5 + Math.random());
+      const { min, max } = othersLook(held);
+      wait = min + (max - min) * Math.random();
     }
     return Math.max(1, Math.min(Math.max(WAITING.floorMs, wait), remainingMs));
   }
