@@ -11,7 +11,6 @@ import {
   isFree,
   slotCondition,
   slotStaleAt,
-  type SlotHolder,
   slotTakenByOther,
   type WaitedItem,
   waitingIn,
@@ -293,15 +292,13 @@ export class LockManager {
     let item = refused;
     // One grant attempt; a refusal answers with the item as it is.
     const attempt = async (): Promise<Grant | undefined> => {
-      const promote = waiter.toPromote(item, this.clock());
-      const outcome = await this.tryAcquire(lockId, owner, leaseMs, data, promote);
+      const outcome = await this.tryAcquire(lockId, owner, leaseMs, data);
       if (!('grant' in outcome)) {
         item = outcome.item;
         return undefined;
       }
       this.returning.noteContendedGrant(lockId, outcome.grant.token, this.clock());
-      // Granted from the second slot (the first was empty or silent): leave it.
-      if (waiter.place(item) === 2) await waiter.leave(item);
+      await waiter.leaveAfterGrant(item);
       return outcome.grant;
     };
     for (let fresh = true; ; fresh = false) {
@@ -324,7 +321,7 @@ export class LockManager {
         if (grant) return grant;
       } else {
         const claim = waiter.slotToClaim(item, now);
-        if (claim !== undefined) item = await waiter.claim(claim);
+        if (claim !== undefined) item = await waiter.claim(claim, item);
       }
       if (deadline <= this.clock()) {
         // Giving up: empty this caller's slot, so nobody waits for it to go silent.
@@ -357,11 +354,10 @@ export class LockManager {
     owner: string,
     leaseMs: number,
     data: LockData | undefined,
-    promote?: SlotHolder,
   ): Promise<{ grant: Grant } | { refused: LockHeld; item: WaitedItem }> {
     const now = this.clock();
     const expiresAt = now + leaseMs;
-    const slot = slotCondition(now, promote);
+    const slot = slotCondition(now);
     try {
       const { Attributes: old } = await request(() =>
         this.client.send(

@@ -75,46 +75,39 @@ const namesOfSlot = (slot: Slot) => ({
 const SLOT_NAMES = { ...namesOfSlot(FIRST), ...namesOfSlot(SECOND) };
 
 /** Who holds a slot: an owner and when it began waiting. */
-export interface SlotHolder {
+interface SlotHolder {
   owner: string;
   since: number;
 }
 
 /**
  * What a grant adds for the slots: the first slot is empty, the caller's own, or its holder is
- * silent (or stamped from a clock far ahead). The grant empties it, or, given the second slot's
- * holder as the caller last saw it (`promote`), moves that holder up, on condition that it is
- * still there. Uses the grant's `:owner`.
+ * silent (or stamped from a clock far ahead). The grant moves the second slot's holder up to
+ * the first, whoever it is, heartbeat and all; an empty second slot leaves the first holding a
+ * placeholder that counts as silent. Uses the grant's `:owner`.
  */
-export function slotCondition(
-  now: number,
-  promote?: SlotHolder,
-): {
+export function slotCondition(now: number): {
   condition: string;
   set: string;
   remove: string;
   names: Record<string, string>;
   values: Record<string, unknown>;
 } {
-  const free =
-    '(attribute_not_exists(#waiter) OR #waiter = :owner OR ' +
-    '#waiterSeen <= :staleBefore OR #waiterSeen > :aheadAfter)';
-  const values = { ':staleBefore': now - WAITING.staleMs, ':aheadAfter': now + WAITING.maxSkewMs };
-  if (promote === undefined) {
-    return {
-      condition: free,
-      set: '',
-      remove: '#waiter, #waiterSeen, #waiterSince',
-      names: namesOfSlot(FIRST),
-      values,
-    };
-  }
   return {
-    condition: `${free} AND #waiter2 = :promoted AND #waiter2Since = :promotedSince`,
-    set: ', #waiter = #waiter2, #waiterSeen = #waiter2Seen, #waiterSince = #waiter2Since',
+    condition:
+      '(attribute_not_exists(#waiter) OR #waiter = :owner OR ' +
+      '#waiterSeen <= :staleBefore OR #waiterSeen > :aheadAfter)',
+    set:
+      ', #waiter = if_not_exists(#waiter2, :nobody), #waiterSeen = if_not_exists(#waiter2Seen, :never), ' +
+      '#waiterSince = if_not_exists(#waiter2Since, :never)',
     remove: '#waiter2, #waiter2Seen, #waiter2Since',
     names: SLOT_NAMES,
-    values: { ...values, ':promoted': promote.owner, ':promotedSince': promote.since },
+    values: {
+      ':staleBefore': now - WAITING.staleMs,
+      ':aheadAfter': now + WAITING.maxSkewMs,
+      ':nobody': '',
+      ':never': 0,
+    },
   };
 }
 
@@ -127,14 +120,10 @@ const holderOf = (item: WaitedItem, slot: Slot): SlotHolder | undefined => {
 const sameHolder = (a: SlotHolder | undefined, b: SlotHolder | undefined) =>
   a !== undefined && b !== undefined && a.owner === b.owner && a.since === b.since;
 
-/**
- * True while a waiter holds the slot and has not gone silent (by the reader's clock). A second
- * slot whose holder has moved up to the first counts as empty.
- */
+/** True while a waiter holds the slot and has not gone silent (by the reader's clock). */
 function slotLive(item: WaitedItem, slot: Slot, now: number): boolean {
   const seen = item[slot.seen];
   if (holderOf(item, slot) === undefined || seen === undefined) return false;
-  if (slot === SECOND && sameHolder(holderOf(item, FIRST), holderOf(item, SECOND))) return false;
   return seen > now - WAITING.staleMs && seen <= now + WAITING.maxSkewMs;
 }
 
@@ -240,16 +229,6 @@ export class Waiter {
     );
   }
 
-  /**
-   * The second slot's holder to move up with this caller's grant: when this caller is first in
-   * line and another live caller is second.
-   */
-  toPromote(item: WaitedItem, now: number): SlotHolder | undefined {
-    return this.place(item) === 1 && slotLive(item, SECOND, now)
-      ? holderOf(item, SECOND)
-      : undefined;
-  }
-
   /** The slot this caller should take now, if any: the first before the second. */
   slotToClaim(item: WaitedItem, now: number): 1 | 2 | undefined {
     const place = this.place(item);
@@ -266,22 +245,27 @@ export class Waiter {
     return place === 0 && this.mayClaim(item, SECOND, now) ? 2 : undefined;
   }
 
-  /** Takes slot 1 or 2: one write. Answers with the item as it is now, taken or not. */
-  claim(which: 1 | 2): Promise<WaitedItem> {
+  /**
+   * Takes slot 1 or 2: one write. Moving up from the second slot empties it in the same write.
+   * Answers with the item as it is now, taken or not.
+   */
+  claim(which: 1 | 2, item: WaitedItem): Promise<WaitedItem> {
     const slot = which === 1 ? FIRST : SECOND;
+    const movingUp = which === 1 && this.place(item) === 2;
     const now = this.table.clock();
     const id = `#${slot.id}`;
     const seen = `#${slot.seen}`;
     const since = `#${slot.since}`;
     return this.update(
-      `SET ${id} = :me, ${seen} = :now, ${since} = :since`,
+      `SET ${id} = :me, ${seen} = :now, ${since} = :since` +
+        (movingUp ? ' REMOVE #waiter2, #waiter2Seen, #waiter2Since' : ''),
       // The first slot only while the lock is held (a free one is taken instead); the second
       // only on an item that has its TTL; either only from an empty, silent or later-come
-      // holder (for the second slot, also one that has moved up to the first).
+      // holder; and moving up only from a second slot still this caller's.
       `${slot === FIRST ? '#expiresAt > :now' : 'attribute_exists(#ttl)'} AND ` +
         `(attribute_not_exists(${id}) OR ${seen} <= :staleBefore OR ` +
-        `${seen} > :aheadAfter OR ${since} > :since` +
-        (slot === SECOND ? ' OR (#waiter2 = #waiter AND #waiter2Since = #waiterSince))' : ')'),
+        `${seen} > :aheadAfter OR ${since} > :since)` +
+        (movingUp ? ' AND #waiter2 = :me AND #waiter2Since = :since' : ''),
       {
         ':now': now,
         ':staleBefore': now - WAITING.staleMs,
@@ -289,10 +273,8 @@ export class Waiter {
         ':since': this.since,
       },
       {
-        ...namesOfSlot(slot),
-        ...(slot === FIRST
-          ? { '#expiresAt': 'expiresAt' }
-          : { '#ttl': 'ttl', '#waiter': 'waiter', '#waiterSince': 'waiterSince' }),
+        ...(movingUp ? SLOT_NAMES : namesOfSlot(slot)),
+        ...(slot === FIRST ? { '#expiresAt': 'expiresAt' } : { '#ttl': 'ttl' }),
       },
     );
   }
@@ -319,11 +301,22 @@ export class Waiter {
 
   /**
    * Leaves the slot this caller holds, so the line need not wait for it to go silent: when it
-   * gives up, and when it was granted the lock from the second slot.
+   * gives up (`item` shows where it stands).
    */
   async leave(item: WaitedItem): Promise<void> {
     const place = this.place(item);
-    if (place === 0) return;
+    if (place !== 0) await this.leaveSlot(place);
+  }
+
+  /**
+   * Leaves the first slot after a grant this caller took from the second: the grant moved the
+   * second slot's holder, this caller, up to the first.
+   */
+  async leaveAfterGrant(item: WaitedItem): Promise<void> {
+    if (this.place(item) === 2) await this.leaveSlot(1);
+  }
+
+  private async leaveSlot(place: 1 | 2): Promise<void> {
     const slot = place === 1 ? FIRST : SECOND;
     try {
       await request(() =>
