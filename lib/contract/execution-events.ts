@@ -9,3 +9,10 @@ export const EXECUTION_STATUS_CHANGE = {
 
 /** The statuses of an execution that ended without running the section's own release. */
 export const ENDED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+
+/**
+ * The cleanup function's environment variable listing, comma-separated, the ARNs of the state
+ * machines whose executions it may clean up (the construct sets it); events of any other are
+ * refused.
+ */
+export const CLEANUP_STATE_MACHINES_VARIABLE = 'CLEANUP_STATE_MACHINE_ARNS';

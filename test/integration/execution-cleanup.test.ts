@@ -8,7 +8,12 @@ import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { LockManager, ValidationError } from '../../lib/index.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
-import { executionArn, startSection, synthesizeSection } from '../support/local-section.js';
+import {
+  executionArn,
+  STATE_MACHINE_ARN,
+  startSection,
+  synthesizeSection,
+} from '../support/local-section.js';
 
 type Json = Record<string, unknown>;
 
@@ -16,7 +21,11 @@ type Json = Record<string, unknown>;
 function statusChange(status: string, arn: string): Json {
   const file = new URL(`../fixtures/execution-status-change/${status}.json`, import.meta.url);
   const event = JSON.parse(readFileSync(file, 'utf8')) as Json & { detail: Json };
-  return { ...event, resources: [arn], detail: { ...event.detail, executionArn: arn } };
+  return {
+    ...event,
+    resources: [arn],
+    detail: { ...event.detail, executionArn: arn, stateMachineArn: STATE_MACHINE_ARN },
+  };
 }
 
 let tableName: string;
@@ -35,7 +44,7 @@ afterAll(() => {
 });
 
 const locks = () => new LockManager({ tableName, client: doc });
-const cleanup = () => createCleanupHandler(service);
+const cleanup = () => createCleanupHandler(service, new Set([STATE_MACHINE_ARN]));
 const direct = () => createInvokeHandler(service);
 
 /** The most intervals open at one instant. */

@@ -71,6 +71,9 @@ export function synthesizeSection(props: Partial<LockedSectionProps> = {}): {
 export const executionArn = (name: string) =>
   `arn:aws:states:local:123456789012:execution:Machine:${name}`;
 
+/** The state machine of those executions, as its status change events name it. */
+export const STATE_MACHINE_ARN = 'arn:aws:states:local:123456789012:stateMachine:Machine';
+
 export interface RunOptions {
   definition: Json;
   direct: InvokeHandler;
