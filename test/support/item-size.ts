@@ -5,7 +5,10 @@ const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /** The size of a stored (unmarshalled) item in bytes. */
 export function itemBytes(item: Record<string, unknown>): number {
-  return Object.entries(item).reduce((sum, [name, value]) => sum + utf8(name) + valueBytes(value), 0);
+  return Object.entries(item).reduce(
+    (sum, [name, value]) => sum + utf8(name) + valueBytes(value),
+    0,
+  );
 }
 
 function valueBytes(value: unknown): number {
@@ -20,7 +23,10 @@ function valueBytes(value: unknown): number {
   // A list or map: 3 bytes, plus each element's name (a map's), value and 1 byte.
   if (Array.isArray(value)) return 3 + value.reduce<number>((sum, v) => sum + valueBytes(v) + 1, 0);
   if (typeof value === 'object') {
-    return Object.entries(value).reduce((sum, [name, v]) => sum + utf8(name) + valueBytes(v) + 1, 3);
+    return Object.entries(value).reduce(
+      (sum, [name, v]) => sum + utf8(name) + valueBytes(v) + 1,
+      3,
+    );
   }
   return 0;
 }
