@@ -97,8 +97,7 @@ export class Semaphores {
         };
       }
       // Our own expired permit first: it cannot stay beside a new one.
-      const victim =
-        under ?? all.filter((permit) => permit.expiresAt <= now).sort(byEnd)[0] ?? undefined;
+      const victim = under ?? all.filter((permit) => permit.expiresAt <= now).sort(byEnd)[0];
       if (victim !== undefined && victim.token !== undefined) {
         try {
           const token = await this.replace(lockId, owner, victim, entry, now);
