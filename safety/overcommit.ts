@@ -4,6 +4,7 @@
 // the bug the checker's at-most-n-permits invariant exists to catch.
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../lib/core/condition-failure.js';
+import { permitKey } from '../lib/core/semaphore-item.js';
 import type { SafetyGrant } from './lock-transports.js';
 
 export interface OvercommitTarget {
@@ -39,10 +40,10 @@ export async function overcommitPermit(
           '#holders': 'holders',
           '#permitTokens': 'permitTokens',
           '#token': 'token',
-          '#me': target.owner,
+          '#me': permitKey(target.owner),
         },
         ExpressionAttributeValues: {
-          ':entry': { expiresAt, leaseMs: target.leaseMs },
+          ':entry': { owner: target.owner, expiresAt, leaseMs: target.leaseMs },
           ':one': 1,
         },
         ReturnValues: 'UPDATED_NEW',

@@ -1,11 +1,15 @@
-import { Aspects, Duration, type IAspect, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aspects, Duration, Fn, type IAspect, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, type IConstruct } from 'constructs';
-import { ENDED_STATUSES, EXECUTION_STATUS_CHANGE } from '../contract/execution-events.js';
+import {
+  CLEANUP_STATE_MACHINES_VARIABLE,
+  ENDED_STATUSES,
+  EXECUTION_STATUS_CHANGE,
+} from '../contract/execution-events.js';
 import { createLockFunction } from './lock-function.js';
 import type { LockService } from './lock-service.js';
 
@@ -14,7 +18,9 @@ import type { LockService } from './lock-service.js';
  * sections' own release (`ABORTED`, `TIMED_OUT`, or `FAILED` outside a section): an EventBridge
  * rule on "Step Functions Execution Status Change", scoped to the state machines of its stack
  * that invoke the lock service, and a function that calls `releaseAllHeldBy` with the owner of
- * the run that ended (its ARN and `redriveCount`: see `sectionOwner`).
+ * the run that ended (its ARN and `redriveCount`: see `sectionOwner`). The function is told the
+ * same state machines (`CLEANUP_STATE_MACHINE_ARNS`) and refuses an event of any other, or from
+ * any source but Step Functions.
  * The lease stays the backstop: an acquire still in flight when the cleanup runs holds at most
  * its lease. `LockedSection` creates one per stack and lock service; it is not made directly.
  *
@@ -46,6 +52,10 @@ export class ExecutionCleanup extends Construct {
         LOCK_TABLE_NAME: service.table.tableName,
         POWERTOOLS_SERVICE_NAME: service.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: service.metricsNamespace,
+        // The rule's own list: the function checks what it is given too.
+        [CLEANUP_STATE_MACHINES_VARIABLE]: Lazy.string({
+          produce: () => Fn.join(',', [...this.machines]),
+        }),
       },
       runtime: service.directFunction.runtime,
       memorySize: 256,

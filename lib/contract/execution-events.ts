@@ -28,3 +28,10 @@ export const sectionOwner = (executionArn: string, redriveCount: number): string
     (text, value) => text.replace('{}', () => value),
     SECTION_OWNER_FORMAT,
   );
+
+/**
+ * The cleanup function's environment variable listing, comma-separated, the ARNs of the state
+ * machines whose executions it may clean up (the construct sets it); events of any other are
+ * refused.
+ */
+export const CLEANUP_STATE_MACHINES_VARIABLE = 'CLEANUP_STATE_MACHINE_ARNS';

@@ -10,6 +10,24 @@ export const LIMITS = {
   /** Most permits a semaphore may have. */
   permitsMax: 1_000,
   /**
+   * DynamoDB's limit on one item (400 KB). A semaphore keeps all its permits in one item, so a
+   * permit's owner and `data` must leave room for N permits of that size (see
+   * `semaphore-size.ts`): an acquire that could not fit is refused before any write.
+   */
+  itemMaxBytes: 409_600,
+  /**
+   * What a semaphore's item keeps besides its lock id and its permits (the counter, `permits`,
+   * `ttl`, the two maps' overhead, a former lock's queue counters), set aside before the rest
+   * is shared among the N permits. The fixed attributes take under 100 bytes; the rest is margin.
+   */
+  semaphoreReservedBytes: 2_048,
+  /**
+   * Most lock ids of each kind (locks, semaphores) one owner may register with `trackOwner`; a
+   * further tracked acquire is refused. Keeps an owner's registry item (at most 2 × 100 lock ids
+   * of 1 KB) far below the item limit, so ending the owner always works.
+   */
+  trackedLockIdsMax: 100,
+  /**
    * How long an unused lock item is kept after its last lease ends before DynamoDB TTL may
    * delete it. Tokens stay monotonic across that deletion only while writers' clocks agree to
    * within it, so deployments never go below this default.

@@ -3,8 +3,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 /**
  * The stored item of a lock or a semaphore (one item per `lockId`). A lock has `owner`,
  * `expiresAt`, `leaseMs` and `data` while granted; a semaphore has its `permits` and two maps
- * keyed by owner: `holders` (each permit's lease) and `permitTokens` (each permit's token),
- * apart because a permit's token is only known as the write computes it. `token` is the
+ * keyed by `permitKey(owner)` (see semaphore-item.ts; never by the owner itself): `holders`
+ * (each permit's owner and lease) and `permitTokens` (each permit's token), apart because a
+ * permit's token is only known as the write computes it. `token` is the
  * fencing counter of both, never removed.
  */
 export interface LockItem {
@@ -20,8 +21,9 @@ export interface LockItem {
   permitTokens?: Record<string, number>;
 }
 
-/** One permit of a semaphore, under its owner in `holders`. */
+/** One permit of a semaphore, under its owner's key in `holders`. */
 export interface PermitEntry {
+  owner: string;
   expiresAt: number;
   leaseMs: number;
   data?: string;

@@ -21,6 +21,7 @@ import {
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
 import { ReturningCallers } from './returning-callers.js';
 import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
+import { checkPermitFits, permitOf } from './semaphore-item.js';
 import {
   type LockData,
   parseData,
@@ -253,6 +254,8 @@ export class LockManager {
     const track =
       options.trackOwner === undefined ? false : parseFlag('trackOwner', options.trackOwner);
 
+    if (permits !== undefined) checkPermitFits(id, owner, permits, data);
+
     const kind: HoldingKind = permits === undefined ? 'locks' : 'semaphores';
     if (track) await this.owners.register(owner, id, kind);
     const deadline = this.clock() + waitMs;
@@ -444,8 +447,8 @@ export class LockManager {
         ? undefined
         : parseLeaseMs(options.leaseMs, this.defaultLeaseMs);
     if (options.permits !== undefined) {
-      parsePermits(options.permits);
-      return this.semaphores.renew(id, owner, token, leaseMs);
+      const permits = parsePermits(options.permits);
+      return this.semaphores.renew(id, owner, token, leaseMs, permits);
     }
     const now = this.clock();
     // Without a new lease, the stored one is reused in the same write; the TTL then allows for
@@ -501,7 +504,7 @@ export class LockManager {
       if (!isConditionFailure(err)) throw err;
       // A semaphore's permit renewed without its grant's `permits`: one more request.
       if (isPermitOf(failedItem<LockItem>(err), owner)) {
-        return this.semaphores.renew(id, owner, token, leaseMs);
+        return this.semaphores.renew(id, owner, token, leaseMs, undefined);
       }
       this.onEvent({ type: 'lost', lockId: id, owner, token });
       throw new LockLost(id, undefined, { cause: err });
@@ -521,8 +524,8 @@ export class LockManager {
     const owner = parseOwner(options?.owner);
     const token = parseToken(options.token);
     if (options.permits !== undefined) {
-      parsePermits(options.permits);
-      return this.semaphores.release(id, owner, token);
+      const permits = parsePermits(options.permits);
+      return this.semaphores.release(id, owner, token, permits);
     }
     const now = this.clock();
     try {
@@ -553,7 +556,7 @@ export class LockManager {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       if (isPermitOf(failedItem<LockItem>(err), owner)) {
-        return this.semaphores.release(id, owner, token);
+        return this.semaphores.release(id, owner, token, undefined);
       }
       this.onEvent({ type: 'released', lockId: id, owner, token, released: false });
       return { released: false };
@@ -687,7 +690,7 @@ export class LockManager {
 
 /** True when a refused lock write found a semaphore in which `owner` holds a permit. */
 const isPermitOf = (item: LockItem | undefined, owner: string): boolean =>
-  item?.holders !== undefined && Object.hasOwn(item.holders, owner);
+  permitOf(item, owner) !== undefined;
 
 /**
  * The refusal an item shows `owner`: its holder and lease end; or, for a free lock, the live

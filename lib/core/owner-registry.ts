@@ -2,9 +2,11 @@
 // hold, so that everything it holds can be released at once when the execution ends without
 // running its own release (aborted, timed out, failed outside a Catch). Only acquires that ask
 // for it (`trackOwner`) pay its extra write; it lives in the locks table under reserved keys.
+// Each kind holds at most LIMITS.trackedLockIdsMax lock ids, so the item stays far below
+// DynamoDB's item limit whoever registers under the owner, and ending the owner always works.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure, request } from './condition-failure.js';
-import { LockLost } from './errors.js';
+import { failedItem, isConditionFailure, request } from './condition-failure.js';
+import { LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { TableContext } from './lock-item.js';
 import { RESERVED_LOCK_ID_PREFIX } from './validation.js';
@@ -29,8 +31,10 @@ export class OwnerRegistry {
 
   /**
    * Notes that `owner` may hold `lockId`, before the acquire is sent: so any grant that exists
-   * when the owner is ended is found.
+   * when the owner is ended is found. Registering a lock id again changes nothing.
    * @throws LockLost when the owner has already been ended
+   * @throws ValidationError naming `trackOwner` when the owner already has
+   * `LIMITS.trackedLockIdsMax` other lock ids of this kind
    */
   async register(owner: string, lockId: string, kind: HoldingKind): Promise<void> {
     try {
@@ -40,14 +44,31 @@ export class OwnerRegistry {
             TableName: this.table.tableName,
             Key: registryKey(owner),
             UpdateExpression: 'ADD #kind :ids SET #ttl = :ttl',
-            ConditionExpression: 'attribute_not_exists(#ended)',
+            // Not ended, and room for one more lock id (or this one is there already).
+            ConditionExpression:
+              'attribute_not_exists(#ended) AND (attribute_not_exists(#kind) OR ' +
+              'size(#kind) < :most OR contains(#kind, :id))',
             ExpressionAttributeNames: { '#kind': kind, '#ttl': 'ttl', '#ended': 'ended' },
-            ExpressionAttributeValues: { ':ids': new Set([lockId]), ':ttl': this.ttl() },
+            ExpressionAttributeValues: {
+              ':ids': new Set([lockId]),
+              ':id': lockId,
+              ':most': LIMITS.trackedLockIdsMax,
+              ':ttl': this.ttl(),
+            },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
+      if (failedItem<{ ended?: boolean }>(err)?.ended === undefined) {
+        throw new ValidationError(
+          'trackOwner',
+          `owner "${owner}" already tracks ${LIMITS.trackedLockIdsMax} ${kind}, the most one ` +
+            'owner may: acquire without trackOwner, or under another owner',
+          { cause: err },
+        );
+      }
       throw new LockLost(lockId, `owner "${owner}" has ended: everything it held was released`, {
         cause: err,
       });

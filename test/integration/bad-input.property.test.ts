@@ -127,6 +127,26 @@ const oddUnicode = fc.constantFrom(
   '"',
   '\n\r\t',
 );
+/**
+ * Owners that are valid but hostile: the names every JavaScript object already has, the
+ * language's reserved words, and long Unicode strings up to the 256-byte limit. Each must work
+ * exactly like "w1".
+ */
+const HOSTILE_OWNERS = [
+  ...Object.getOwnPropertyNames(Object.prototype),
+  ...['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete'],
+  ...['do', 'else', 'enum', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if'],
+  ...['implements', 'import', 'in', 'instanceof', 'interface', 'let', 'new', 'null', 'package'],
+  ...['private', 'protected', 'public', 'return', 'static', 'super', 'switch', 'this', 'throw'],
+  ...['true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield', 'await', 'arguments'],
+  ...['eval', 'undefined', 'NaN', 'Infinity', 'prototype', '__proto__.x', 'constructor.prototype'],
+  '𝔘'.repeat(64),
+  'é'.repeat(128),
+  '👩‍👩‍👧‍👦'.repeat(10),
+  '\u202E'.repeat(85),
+  'x'.repeat(256),
+];
+const hostileOwner = fc.constantFrom(...HOSTILE_OWNERS);
 const hugeString = fc
   .tuple(fc.constantFrom(257, 1_025, 4_097, 70_000, 400_000), fc.constantFrom('x', 'é', '😀'))
   .map(([n, c]) => c.repeat(n));
@@ -134,6 +154,7 @@ const anyString = fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 4
 const badValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: boundaryNumbers },
   { weight: 3, arbitrary: anyString },
+  { weight: 2, arbitrary: hostileOwner },
   { weight: 1, arbitrary: hugeString },
   { weight: 1, arbitrary: fc.constantFrom(null, true, false, [], {}, [1], { a: 1 }) },
   { weight: 1, arbitrary: fc.double() },
@@ -161,7 +182,17 @@ const validFields = (action: string): Fields => {
       return {};
   }
 };
-const FIELDS = ['owner', 'token', 'leaseMs', 'waitMs', 'data', 'lockId', 'action', 'unknownField'];
+const FIELDS = [
+  'owner',
+  'token',
+  'leaseMs',
+  'waitMs',
+  'data',
+  'permits',
+  'lockId',
+  'action',
+  'unknownField',
+];
 /** Sets or deletes one to three fields to generated values. */
 const mutation = fc.array(
   fc.tuple(fc.constantFrom(...FIELDS, '__proto__', 'constructor'), badValue, fc.boolean()),
@@ -301,7 +332,7 @@ describe('bad input at scale (fast-check)', () => {
     // Most generated requests must be refusals, or the property proves little.
     const refused = [...statuses].filter(([s]) => s >= 400).reduce((n, [, c]) => n + c, 0);
     expect(refused).toBeGreaterThan(sent * 0.8);
-  }, 120_000);
+  }, 240_000);
 
   test(`${RUNS.direct} generated direct invocations: only named errors, refused ones change no lock`, async () => {
     const watch = new ChangeWatch(1_000);
@@ -332,6 +363,60 @@ describe('bad input at scale (fast-check)', () => {
     );
     await watch.verify();
     expect(names.get('ValidationError') ?? 0).toBeGreaterThan(RUNS.direct * 0.8);
+  }, 120_000);
+});
+
+describe('hostile owners (fast-check)', () => {
+  let seq = 0;
+  const kinds = fc.constantFrom('lock', 'semaphore');
+
+  /** One request over HTTP: the body's answer, or the status and error when refused. */
+  async function overHttp(path: string, body?: object): Promise<Record<string, unknown>> {
+    const response = await fetch(new URL(path, server.url), {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    if (response.status !== 200) throw new Error(`${response.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+  const overDirect = (action: string, lockId: string, body: object = {}) =>
+    invoke({ action, lockId, ...body }, lambdaContext('prop', 10_000)) as Promise<
+      Record<string, unknown>
+    >;
+
+  test(`every owner of ${HOSTILE_OWNERS.length} hostile names works like "w1" on locks and semaphores, over HTTP and direct invocation`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        hostileOwner,
+        kinds,
+        fc.constantFrom('http', 'direct'),
+        async (owner, kind, edge) => {
+          const lockId = `hostile-${kind}-${++seq}`;
+          const permits = kind === 'semaphore' ? { permits: 2 } : {};
+          const call = (action: string, body?: object) =>
+            edge === 'http'
+              ? overHttp(`/locks/${lockId}${action === 'get' ? '' : `/${action}`}`, body)
+              : overDirect(action, lockId, body);
+          // Another owner first, so a semaphore has been used once before the hostile owner.
+          if (kind === 'semaphore') await call('acquire', { owner: 'w1', ...permits });
+          const grant = await call('acquire', { owner, leaseMs: 60_000, ...permits });
+          expect(grant).toMatchObject({ owner });
+          expect(await call('acquire', { owner, ...permits })).toEqual(grant);
+          const state = await call('get');
+          const holders = (state.holders as { owner: string }[] | undefined)?.map((h) => h.owner);
+          expect(kind === 'lock' ? state.owner : holders).toEqual(
+            kind === 'lock' ? owner : expect.arrayContaining([owner, 'w1']),
+          );
+          const { token } = grant as { token: number };
+          expect(await call('renew', { owner, token, ...permits })).toMatchObject({ token });
+          expect(await call('release', { owner, token, ...permits })).toEqual({ released: true });
+          expect(await call('get')).toMatchObject({ held: kind === 'semaphore' });
+        },
+      ),
+      { numRuns: 300, seed: SEED + 4, endOnFailure: true },
+    );
   }, 120_000);
 });
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { ExecutionAbortedError } from 'aws-local-stepfunctions';
-import { createCleanupHandler } from '../../lambdas/cleanup/cleanup.js';
+import { jest } from '@jest/globals';
+import { createCleanupHandler, readAllowedStateMachines } from '../../lambdas/cleanup/cleanup.js';
 import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
@@ -12,6 +13,7 @@ import {
   executionArn,
   runOwner,
   SECTION,
+  STATE_MACHINE_ARN,
   startSection,
   synthesizeSection,
 } from '../support/local-section.js';
@@ -26,7 +28,11 @@ function statusChange(status: string, arn: string, redriveCount?: number): Json 
   const file = new URL(`../fixtures/execution-status-change/${status}.json`, import.meta.url);
   const event = JSON.parse(readFileSync(file, 'utf8')) as Json & { detail: Json };
   const run = redriveCount === undefined ? {} : { redriveCount };
-  return { ...event, resources: [arn], detail: { ...event.detail, executionArn: arn, ...run } };
+  return {
+    ...event,
+    resources: [arn],
+    detail: { ...event.detail, executionArn: arn, stateMachineArn: STATE_MACHINE_ARN, ...run },
+  };
 }
 
 let tableName: string;
@@ -45,7 +51,7 @@ afterAll(() => {
 });
 
 const locks = () => new LockManager({ tableName, client: doc });
-const cleanup = () => createCleanupHandler(service);
+const cleanup = () => createCleanupHandler(service, new Set([STATE_MACHINE_ARN]));
 const direct = () => createInvokeHandler(service);
 
 /** The most intervals open at one instant. */
@@ -127,8 +133,72 @@ describe('the cleanup handler', () => {
 
   it('refuses an event that is not an execution status change', async () => {
     await expect(
-      cleanup()({ 'detail-type': 'Object Created', detail: {} }, lambdaContext('cleanup')),
+      cleanup()(
+        { source: 'aws.states', 'detail-type': 'Object Created', detail: {} },
+        lambdaContext('cleanup'),
+      ),
     ).rejects.toMatchObject({ field: 'detail-type' });
+  });
+
+  it('frees every one of two locks and two semaphores of an ended execution', async () => {
+    const owner = runOwner('four-held');
+    const ids = ['four-lock-1', 'four-lock-2', 'four-sem-1', 'four-sem-2'];
+    await locks().acquire(ids[0], { owner, trackOwner: true, leaseMs: 3_600_000 });
+    await locks().acquire(ids[1], { owner, trackOwner: true, leaseMs: 3_600_000 });
+    await locks().acquire(ids[2], { owner, trackOwner: true, permits: 2, leaseMs: 3_600_000 });
+    await locks().acquire(ids[3], { owner, trackOwner: true, permits: 4, leaseMs: 3_600_000 });
+    const event = statusChange('aborted', executionArn('four-held'));
+    const result = await cleanup()(event, lambdaContext('cleanup'));
+    expect(result.released.sort()).toEqual([...ids].sort());
+    for (const lockId of ids) expect((await locks().get(lockId)).held).toBe(false);
+  });
+
+  // Anything allowed to invoke the function could send these; none may end an execution.
+  it.each([
+    ['source', { source: 'my.app' }],
+    ['detail.stateMachineArn', { stateMachineArn: `${STATE_MACHINE_ARN}-other` }],
+    ['detail.stateMachineArn', { stateMachineArn: undefined }],
+    [
+      'detail.executionArn',
+      { executionArn: 'arn:aws:states:local:123456789012:execution:Other:forged' },
+    ],
+  ])(
+    'refuses an event whose %s is not ours, logs why, and changes nothing',
+    async (field, change) => {
+      const name = `forged-${field}-${Object.keys(change)[0]}`;
+      const owner = runOwner(name);
+      const lockId = `cleanup-forged-${field}-${Object.keys(change)[0]}`;
+      const grant = await locks().acquire(lockId, { owner, trackOwner: true, leaseMs: 600_000 });
+      const event = statusChange('aborted', executionArn(name)) as Json & { detail: Json };
+      const forged =
+        'source' in change
+          ? { ...event, ...change }
+          : { ...event, detail: { ...event.detail, ...change } };
+      const warnings: unknown[] = [];
+      const warn = jest.spyOn(service.logger, 'warn').mockImplementation((...args) => {
+        warnings.push(args);
+      });
+      try {
+        await expect(cleanup()(forged, lambdaContext('cleanup'))).rejects.toMatchObject({
+          name: 'ValidationError',
+          field,
+        });
+      } finally {
+        warn.mockRestore();
+      }
+      expect(JSON.stringify(warnings)).toContain(field);
+      expect(await locks().get(lockId)).toMatchObject({ owner, token: grant.token });
+      // The owner was not ended: its next tracked acquire still works.
+      await locks().acquire(`${lockId}-next`, { owner, trackOwner: true });
+    },
+  );
+
+  it('will not start without the state machines it serves', () => {
+    expect(() => readAllowedStateMachines({})).toThrow(/CLEANUP_STATE_MACHINE_ARNS/);
+    expect([...readAllowedStateMachines({ CLEANUP_STATE_MACHINE_ARNS: ' a , b ' })]).toEqual([
+      'a',
+      'b',
+    ]);
   });
 });
 

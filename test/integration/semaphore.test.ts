@@ -3,12 +3,14 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import {
   createDocumentClient,
   type Grant,
+  LIMITS,
   LockHeld,
   LockLost,
   LockManager,
   ValidationError,
 } from '../../lib/core/index.js';
 import { countRequests, dynamoClient, freshLockTable } from '../support/dynamodb.js';
+import { itemBytes } from '../support/item-size.js';
 
 let tableName: string;
 let doc: DynamoDBDocumentClient;
@@ -136,6 +138,69 @@ describe('semaphores', () => {
     expect(next.token).toBeGreaterThan(a.token + 1);
   });
 
+  it("counts an expired permit as free in get's available, as an acquire finds it", async () => {
+    const id = name('available');
+    let now = Date.now();
+    const locks = manager(() => now);
+    await locks.acquire(id, { owner: 'a', permits: 2, leaseMs: 1_000 });
+    const b = await locks.acquire(id, { owner: 'b', permits: 2, leaseMs: 60_000 });
+    expect(await locks.get(id)).toMatchObject({ available: 0 });
+    now += 1_000;
+    const state = await locks.get(id);
+    expect(state).toMatchObject({ held: true, available: 1 });
+    expect(state.holders?.map((h) => [h.owner, h.token])).toEqual([['b', b.token]]);
+    // What get promised: one acquire succeeds, the next is refused.
+    await locks.acquire(id, { owner: 'c', permits: 2 });
+    await expect(locks.acquire(id, { owner: 'd', permits: 2 })).rejects.toBeInstanceOf(LockHeld);
+  });
+
+  it('does not replace an expired permit that its holder renewed after the replacer looked', async () => {
+    const id = name('renewed-victim');
+    let now = Date.now();
+    const locks = manager(() => now);
+    const victim = await locks.acquire(id, { owner: 'victim', permits: 2, leaseMs: 1_000 });
+    const other = await locks.acquire(id, { owner: 'other', permits: 2, leaseMs: 60_000 });
+    now += 1_000; // the victim's permit has expired, but is still in the item
+    // Holds the replacing write (the acquire's second) back until the victim has renewed.
+    const ddb = dynamoClient();
+    let renewed!: () => void;
+    const victimRenewed = new Promise<void>((resolve) => (renewed = resolve));
+    let replaceSeen!: () => void;
+    const replaceHeld = new Promise<void>((resolve) => (replaceSeen = resolve));
+    let writes = 0;
+    ddb.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Key?: { lockId?: { S?: string } } };
+        if (input.Key?.lockId?.S === id && ++writes === 2) {
+          replaceSeen();
+          await victimRenewed;
+        }
+        return next(args);
+      },
+      { step: 'build', name: 'holdTheReplace' },
+    );
+    const slow = new LockManager({
+      tableName,
+      client: createDocumentClient(ddb),
+      clock: () => now,
+    });
+    const late = slow.acquire(id, { owner: 'thief', permits: 2 }).catch((e: unknown) => e);
+    await replaceHeld;
+    // Renewing a just-expired permit that nobody replaced yet keeps it (same token).
+    const kept = await locks.renew(id, { ...victim, leaseMs: 60_000 });
+    renewed();
+    expect(await late).toBeInstanceOf(LockHeld);
+    const state = await locks.get(id);
+    expect(state.holders?.map((h) => [h.owner, h.token]).sort()).toEqual(
+      [
+        ['other', other.token],
+        ['victim', victim.token],
+      ].sort(),
+    );
+    expect(await locks.renew(id, kept)).toMatchObject({ token: victim.token });
+    ddb.destroy();
+  });
+
   it('keeps data with each permit', async () => {
     const id = name('data');
     const locks = manager();
@@ -218,6 +283,63 @@ describe('releaseAllHeldBy', () => {
       LockLost,
     );
     expect(await locks.releaseAllHeldBy(owner)).toEqual({ released: [] });
+  });
+
+  it('releases every one of two locks and two semaphores an owner holds', async () => {
+    const locks = manager();
+    const owner = `arn:aws:states:eu-west-1:123456789012:execution:M:four-${seq}`;
+    const ids = [name('lock-1'), name('lock-2'), name('sem-1'), name('sem-2')];
+    await locks.acquire(ids[0], { owner, trackOwner: true, leaseMs: 600_000 });
+    await locks.acquire(ids[1], { owner, trackOwner: true, leaseMs: 600_000 });
+    await locks.acquire(ids[2], { owner, trackOwner: true, permits: 2, leaseMs: 600_000 });
+    await locks.acquire(ids[3], { owner, trackOwner: true, permits: 3, leaseMs: 600_000 });
+    expect((await locks.releaseAllHeldBy(owner)).released.sort()).toEqual([...ids].sort());
+    for (const lockId of ids) expect((await locks.get(lockId)).held).toBe(false);
+  });
+
+  it('bounds what others can register under an owner, and still frees all it holds at the bound', async () => {
+    const locks = manager();
+    const victim = `arn:aws:states:eu-west-1:123456789012:execution:M:victim-${seq}`;
+    const real = name('victim-real');
+    await locks.acquire(real, { owner: victim, trackOwner: true, leaseMs: 600_000 });
+    // Anyone who can acquire may name the victim as owner: with 1 KB lock ids, 400 of them
+    // used to push its registry past DynamoDB's item limit.
+    const long = (i: number) => `${name('flood')}-${i}-${'x'.repeat(1_000)}`;
+    const outcomes = await Promise.all(
+      Array.from({ length: LIMITS.trackedLockIdsMax + 20 }, (_, i) =>
+        locks
+          .acquire(long(i), { owner: victim, trackOwner: true, leaseMs: 600_000 })
+          .then(() => 'granted')
+          .catch((e: unknown) => e),
+      ),
+    );
+    const refusals = outcomes.filter((o) => o !== 'granted');
+    expect(outcomes.length - refusals.length).toBe(LIMITS.trackedLockIdsMax - 1);
+    for (const refusal of refusals) {
+      expect(refusal).toBeInstanceOf(ValidationError);
+      expect(refusal).toMatchObject({ field: 'trackOwner' });
+    }
+    // The same lock id registers again (a waiting acquire's retry), and semaphores have their own bound.
+    await locks.acquire(real, { owner: victim, trackOwner: true, leaseMs: 600_000 });
+    const semaphores = Array.from({ length: LIMITS.trackedLockIdsMax }, (_, i) => `${long(i)}-s`);
+    for (const lockId of semaphores) {
+      await locks.acquire(lockId, {
+        owner: victim,
+        trackOwner: true,
+        permits: 2,
+        leaseMs: 600_000,
+      });
+    }
+    await expect(
+      locks.acquire(name('one-too-many'), { owner: victim, trackOwner: true, permits: 2 }),
+    ).rejects.toMatchObject({ name: 'ValidationError', field: 'trackOwner' });
+    const registry = await rawItem(`\u0000owner:${victim}`);
+    expect(itemBytes(registry ?? {})).toBeLessThan(LIMITS.itemMaxBytes / 2);
+    const { released } = await locks.releaseAllHeldBy(victim);
+    expect(released).toHaveLength(2 * LIMITS.trackedLockIdsMax);
+    expect(released).toContain(real);
+    expect((await locks.get(real)).held).toBe(false);
+    for (const lockId of semaphores) expect((await locks.get(lockId)).held).toBe(false);
   });
 
   it('costs untracked acquires nothing extra', async () => {

@@ -88,6 +88,9 @@ export interface RunStart {
   startAt?: string;
 }
 
+/** The state machine of those executions, as its status change events name it. */
+export const STATE_MACHINE_ARN = 'arn:aws:states:local:123456789012:stateMachine:Machine';
+
 export interface RunOptions {
   definition: Json;
   direct: InvokeHandler;

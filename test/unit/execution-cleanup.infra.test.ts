@@ -69,6 +69,22 @@ describe('execution cleanup of locked sections', () => {
     expect(arns).toHaveLength(2);
   });
 
+  it('tells the cleanup function exactly the state machines its rule watches', () => {
+    const { stack } = stackWithSections({}, 2);
+    const template = Template.fromStack(stack);
+    const machineIds = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))
+      .filter((id) => id.startsWith('Machine'))
+      .sort();
+    const fn = logicalIdOf(template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('releases what ended Step Functions executions hold'),
+    });
+    const { Properties } = template.findResources('AWS::Lambda::Function')[fn] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const allowed = Properties.Environment.Variables.CLEANUP_STATE_MACHINE_ARNS;
+    expect(allowed).toEqual({ 'Fn::Join': [',', machineIds.map((id) => ({ Ref: id }))] });
+  });
+
   it('gives the cleanup function UpdateItem on the lock table and nothing else on data', () => {
     const { stack } = stackWithSections();
     const template = Template.fromStack(stack);

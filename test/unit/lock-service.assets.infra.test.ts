@@ -105,6 +105,8 @@ describe('handler assets', () => {
           env: {
             PATH: process.env.PATH,
             LOCK_TABLE_NAME: 'locks',
+            // What the execution cleanup's construct sets (the other functions ignore it).
+            CLEANUP_STATE_MACHINE_ARNS: 'arn:aws:states:eu-west-1:123456789012:stateMachine:M',
             AWS_REGION: 'eu-west-1',
             AWS_ACCESS_KEY_ID: 'local',
             AWS_SECRET_ACCESS_KEY: 'local',
