@@ -1,6 +1,7 @@
 export {
   type ErrorBody,
   FencedOut,
+  FencedWriteRejected,
   type Holder,
   LockError,
   LockHeld,
