@@ -77,10 +77,10 @@ export class HttpTransport extends RemoteTransport {
     const url = new URL(pathFor(operation, lockId).slice(1), this.base);
     const payload = method === 'POST' ? JSON.stringify(fields) : undefined;
     const headers = await this.headers(method, url, payload);
-    const response = await reaching('the lock API', () =>
+    const response = await reaching(`the lock API at ${url.href}`, () =>
       fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(this.timeoutMs) }),
     );
-    const text = await reaching('the lock API', () => response.text());
+    const text = await reaching(`the lock API at ${url.href}`, () => response.text());
     if (!response.ok) throw fromHttpError(response.status, text, lockId);
     try {
       return JSON.parse(text) as OutputOf<O>;

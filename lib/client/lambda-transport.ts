@@ -40,7 +40,7 @@ export class LambdaTransport extends RemoteTransport {
     const { InvokeCommand, LambdaClient } = await lambdaSdk();
     this.client ??= new LambdaClient({});
     const client = this.client;
-    const response = await reaching('the lock function', () =>
+    const response = await reaching(`the lock function "${this.functionName}"`, () =>
       client.send(
         new InvokeCommand({
           FunctionName: this.functionName,
