@@ -9,9 +9,6 @@ const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000
  */
 export function parseDuration(flag: string, text: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (text.trim().startsWith('-')) {
-    throw new ValidationError(flag, `${flag} cannot be negative, got "${text}"`);
-  }
   if (!match) {
     throw new ValidationError(
       flag,

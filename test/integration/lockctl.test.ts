@@ -253,7 +253,7 @@ describe('usage errors that name what is wrong', () => {
       const result = await lockctlBare(['acquire', 'x', ...lease, '--table', 't']);
       expect(result.code).toBe(64);
       expect(result.stderr).toBe(
-        'lockctl: invalid --lease: --lease cannot be negative, got "-5s"\n',
+        'lockctl: invalid --lease: --lease must be a duration like 500ms, 30s, 5m or 1h, got "-5s"\n',
       );
     },
   );
