@@ -32,6 +32,9 @@ const NOT_FOR_CLIENTS = [
 interface ScriptOutput {
   first: number;
   written: { status: string; lockToken: number };
+  writtenKeys: string[];
+  address: unknown;
+  rejected: { name: string; isFencedWriteRejected: boolean; isValidationError: boolean } | null;
   released: boolean;
   second: number;
   refused: { name: string; token: number; acceptedToken: number } | null;
@@ -139,6 +142,20 @@ describe.each(['mjs', 'cjs'] as const)('a plain Node script (.%s)', (kind) => {
     });
   });
 
+  test('skips undefined values in a fenced write at every depth', () => {
+    const result = output();
+    expect(result.writtenKeys).toEqual(['address', 'id', 'lockToken', 'status']);
+    expect(result.address).toEqual({ city: 'Oslo' });
+  });
+
+  test("reports DynamoDB's own ValidationException as FencedWriteRejected", () => {
+    expect(output().rejected).toEqual({
+      name: 'FencedWriteRejected',
+      isFencedWriteRejected: true,
+      isValidationError: false,
+    });
+  });
+
   test("has a stale token's write refused with FencedOut", () => {
     const result = output();
     expect(result.refused).toEqual({
@@ -202,5 +219,87 @@ describe('lockctl from the installed package', () => {
       owner: 'operator',
       token: grant.token,
     });
+  });
+});
+
+describe("the README's package path: create-table, then a first lock", () => {
+  // The README's own environment for DynamoDB Local, with the session's endpoint for its
+  // localhost:8000; lockctl gets no --dynamodb-endpoint, as in the README.
+  const readme = (args: string[]) =>
+    run('npx', ['--no', '--', 'lockctl', ...args], {
+      cwd: dir,
+      env: userEnv({
+        AWS_ENDPOINT_URL_DYNAMODB: session().endpoint,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+      }),
+      timeoutMs: 60_000,
+    });
+
+  test('creates the lock table (again: exit 0), and grants a first lock on it', async () => {
+    const created = succeeded(await readme(['create-table', '--table', 'locks']), 'create-table');
+    expect(created.stdout).toContain('created the lock table "locks"');
+    const again = succeeded(await readme(['create-table', '--table', 'locks']), 'create-table');
+    expect(again.stdout).toContain('the lock table already exists: "locks"');
+    const acquired = succeeded(
+      await readme(['acquire', 'demo', '--table', 'locks', '--lease', '1m']),
+      'lockctl acquire',
+    );
+    expect(acquired.stdout).toMatch(/^acquired "demo"\n {2}owner: {3}lockctl-/);
+    // From an empty folder: the install, then the README's two lockctl commands.
+    recordFigures(
+      'readme path: empty folder to a lock',
+      tarballInstall.seconds + created.seconds + acquired.seconds,
+      [
+        `install ${tarballInstall.seconds.toFixed(1)} s`,
+        `create-table ${created.seconds.toFixed(1)} s`,
+        `acquire ${acquired.seconds.toFixed(1)} s`,
+      ],
+    );
+  });
+
+  test('refuses to take a table of another shape for the lock table', async () => {
+    const refused = await readme(['create-table', '--table', tables('mjs').items]);
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain('is not a lock table: its key is id (S, HASH)');
+  });
+});
+
+describe('lockctl usage errors from the installed package', () => {
+  test('--dynamodb-endpoint without --table is exit 64 naming both flags', async () => {
+    const result = await lockctl(['get', 'x', '--dynamodb-endpoint', session().endpoint]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain('--dynamodb-endpoint needs --table NAME');
+  });
+
+  test('an endpoint without a scheme is refused, saying so', async () => {
+    const result = await lockctl([
+      'get',
+      'x',
+      '--table',
+      't',
+      '--dynamodb-endpoint',
+      'localhost:8000',
+    ]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain('--dynamodb-endpoint must be a URL starting with http://');
+  });
+
+  test.each([[['--lease', '-5s']], [['--lease=-5s']]])(
+    '%j gets one clear message',
+    async (lease) => {
+      const result = await lockctl(['acquire', 'x', ...lease, ...directTable('cjs')]);
+      expect(result.code).toBe(64);
+      expect(result.stderr).toBe(
+        'lockctl: invalid --lease: --lease must be a duration like 500ms, 30s, 5m or 1h, got "-5s"\n',
+      );
+    },
+  );
+
+  test('an unreachable API is named by its URL', async () => {
+    const result = await lockctl(['get', 'x', '--endpoint', 'http://127.0.0.1:9']);
+    expect(result.code).toBe(69);
+    expect(result.stderr).toContain('could not reach the lock API at http://127.0.0.1:9/locks/x');
   });
 });
