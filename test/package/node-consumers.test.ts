@@ -1,6 +1,7 @@
 // Plain Node consumers of the installed package: an ES module and a CommonJS script against
 // DynamoDB Local, the lockctl binary, and what a client-only install weighs.
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import {
@@ -222,18 +223,19 @@ describe('lockctl from the installed package', () => {
   });
 });
 
-describe("the README's package path: create-table, then a first lock", () => {
+describe("the README's package path: create-table, a first lock, the withLock example", () => {
   // The README's own environment for DynamoDB Local, with the session's endpoint for its
   // localhost:8000; lockctl gets no --dynamodb-endpoint, as in the README.
+  const README_ENV = {
+    AWS_ENDPOINT_URL_DYNAMODB: session().endpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  };
   const readme = (args: string[]) =>
     run('npx', ['--no', '--', 'lockctl', ...args], {
       cwd: dir,
-      env: userEnv({
-        AWS_ENDPOINT_URL_DYNAMODB: session().endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'local',
-        AWS_SECRET_ACCESS_KEY: 'local',
-      }),
+      env: userEnv(README_ENV),
       timeoutMs: 60_000,
     });
 
@@ -258,6 +260,46 @@ describe("the README's package path: create-table, then a first lock", () => {
       ],
     );
   });
+
+  test("runs the README's withLock example as pasted, on a new order", async () => {
+    // The README's `aws dynamodb create-table ... orders`, as an SDK call.
+    const ddb = new DynamoDBClient({
+      endpoint: session().endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: 'orders',
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      const readmeText = readFileSync(join(dir, 'node_modules/fenced-lock/README.md'), 'utf8');
+      const example = /^```ts\n(\/\/ ship-order\.mts\n[\s\S]*?)^```/m.exec(readmeText)?.[1];
+      expect(example).toBeDefined();
+      writeFileSync(join(dir, 'ship-order.mts'), example ?? '');
+      await npmInstall(dir, ['tsx']);
+      succeeded(
+        await run('npx', ['--no', '--', 'tsx', 'ship-order.mts'], {
+          cwd: dir,
+          env: userEnv({ ...README_ENV, LOCK_TABLE_NAME: 'locks' }),
+          timeoutMs: 60_000,
+        }),
+        'npx tsx ship-order.mts',
+      );
+      const { Item } = await ddb.send(
+        new GetItemCommand({ TableName: 'orders', Key: { id: { S: '42' } }, ConsistentRead: true }),
+      );
+      // A new order has no items: `items: order.items` was undefined and skipped.
+      expect(Object.keys(Item ?? {}).sort()).toEqual(['id', 'lockToken', 'status']);
+      expect(Item?.status).toEqual({ S: 'shipped' });
+    } finally {
+      ddb.destroy();
+    }
+  }, 180_000);
 
   test('refuses to take a table of another shape for the lock table', async () => {
     const refused = await readme(['create-table', '--table', tables('mjs').items]);
