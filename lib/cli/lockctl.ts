@@ -247,6 +247,7 @@ export async function main(
 
   try {
     if (verb === 'create-table') {
+      if (command.length > 0) throw new UsageError('only run takes -- COMMAND');
       checkTargetFlags(flags);
       return await createTable(positionals.slice(1), flags, out, err);
     }
