@@ -11,19 +11,16 @@ import {
   type OperationName,
   type OutputOf,
 } from '../contract/operations.js';
-import { type ErrorCause, LockHeld, LockLost, ValidationError } from '../core/errors.js';
+import { LockHeld, LockLost, LockServiceUnavailable, ValidationError } from '../core/errors.js';
 import type { Grant } from '../core/lock-manager.js';
 import { formatDuration, parseDuration } from './durations.js';
 import { EXIT } from './exit-codes.js';
+import { CREATE_TABLE_USAGE, createTable } from './create-table.js';
 import { runCommand } from './run-command.js';
+import { checkTargetFlags, DEFAULT_ENDPOINT, faultMessage } from './targets.js';
+import { UsageError } from './usage-error.js';
 
-/** A command line lockctl cannot run; exit code 64 with the usage hint. */
-export class UsageError extends Error {
-  constructor(message: string, options?: ErrorCause) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /** Flags whose absence lockctl fills in: a generated owner for a new grant. */
 const DEFAULTS: Partial<Record<OperationName, Record<string, () => unknown>>> = {
@@ -46,12 +43,15 @@ export const HELP = `lockctl - acquire, renew, release and inspect fenced locks
 Usage:
 ${OPERATION_NAMES.map((operation) => `  ${usageOf(operation)}`).join('\n')}
   lockctl run LOCKID [--owner ID] [--permits N] [--lease 30s] [--wait 0s] [--grace 10s] -- COMMAND [ARGS...]
+  ${CREATE_TABLE_USAGE}
 
 Where the service is (pick one):
-  --endpoint URL              the HTTP API (default http://localhost:3000; requests are
-                              signed with SigV4 when the URL is an AWS one)
+  --endpoint URL              the HTTP API (default ${DEFAULT_ENDPOINT}, this repository's
+                              npm start; requests are signed with SigV4 when the URL is an
+                              AWS one)
   --table NAME                talk to DynamoDB directly through the library
-    [--dynamodb-endpoint URL] e.g. DynamoDB Local (default: the AWS default configuration)
+    [--dynamodb-endpoint URL] e.g. DynamoDB Local, http://localhost:8000 (default: the AWS
+                              default configuration); only with --table
   --function NAME             invoke the direct-invocation Lambda function
 
 Options:
@@ -70,6 +70,9 @@ Options:
                   beyond the wait it asks for (default 10s)
   --json          print JSON instead of readable text (errors too)
   -h, --help      show this help
+
+create-table makes the lock table as the CDK's LockService does (key, TTL, on-demand); it
+succeeds when the table already exists with that shape.
 
 run holds the lock while COMMAND runs, renewing it every third of the lease, with
 LOCK_ID, LOCK_OWNER and LOCK_TOKEN in COMMAND's environment. If the lock is lost, COMMAND
@@ -139,6 +142,7 @@ function inputOf(operation: OperationName, flags: Flags): Record<string, unknown
 async function clientFor(flags: Flags): Promise<LockClient> {
   const targets = [flags.endpoint, flags.table, flags.function].filter((v) => v !== undefined);
   if (targets.length > 1) throw new UsageError('give only one of --endpoint, --table, --function');
+  checkTargetFlags(flags);
   const requestTimeoutMs =
     typeof flags.timeout === 'string' ? parseDuration('--timeout', flags.timeout) : undefined;
   if (requestTimeoutMs === 0) throw new ValidationError('--timeout', '--timeout must be above 0');
@@ -160,7 +164,7 @@ async function clientFor(flags: Flags): Promise<LockClient> {
   if (typeof flags.function === 'string') {
     return new LockClient({ transport: 'lambda', functionName: flags.function, requestTimeoutMs });
   }
-  const endpoint = typeof flags.endpoint === 'string' ? flags.endpoint : 'http://localhost:3000';
+  const endpoint = typeof flags.endpoint === 'string' ? flags.endpoint : DEFAULT_ENDPOINT;
   return new LockClient({ transport: 'http', endpoint, requestTimeoutMs });
 }
 
@@ -200,6 +204,26 @@ const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) =>
 const operationOf = (command: string): OperationName | undefined =>
   OPERATION_NAMES.find((operation) => OPERATIONS[operation].command === command);
 
+/**
+ * `--lease -5s` as `--lease=-5s`: parseArgs takes a value that starts with a dash for a
+ * forgotten value and answers "ambiguous"; joined, the value reaches its reader, which says
+ * what is wrong with it. Only values that look like negative numbers are joined, so
+ * `--owner --json` still reports the missing owner.
+ */
+function withDashValues(args: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = /^--([a-z-]+)$/.exec(args[i])?.[1];
+    const option =
+      name === undefined ? undefined : (OPTIONS as Record<string, { type: string }>)[name];
+    if (option?.type === 'string' && /^-\d/.test(args[i + 1] ?? '')) {
+      joined.push(`${args[i]}=${args[i + 1]}`);
+      i++;
+    } else joined.push(args[i]);
+  }
+  return joined;
+}
+
 /** Runs one lockctl command line; returns the exit code instead of exiting, for tests. */
 export async function main(
   argv: string[],
@@ -213,12 +237,12 @@ export async function main(
   let positionals: string[];
   try {
     ({ values: flags, positionals } = parseArgs({
-      args: own,
+      args: withDashValues(own),
       allowPositionals: true,
       options: OPTIONS,
     }));
   } catch (e) {
-    err.write(`lockctl: ${(e as Error).message}\n\n${HELP}`);
+    err.write(`lockctl: ${(e as Error).message}\n\nRun lockctl --help for usage.\n`);
     return EXIT.usage;
   }
   if (flags.help || positionals.length === 0) {
@@ -230,6 +254,11 @@ export async function main(
     out.write(flags.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
 
   try {
+    if (verb === 'create-table') {
+      if (command.length > 0) throw new UsageError('only run takes -- COMMAND');
+      checkTargetFlags(flags);
+      return await createTable(positionals.slice(1), flags, out, err);
+    }
     if (lockId === undefined) throw new UsageError(`${verb} needs a LOCKID`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (verb !== 'run' && command.length > 0) throw new UsageError('only run takes -- COMMAND');
@@ -307,6 +336,10 @@ function failure(
   if (e instanceof LockLost) {
     err.write(`lockctl: ${e.message}\n`);
     return EXIT.lost;
+  }
+  if (e instanceof LockServiceUnavailable) {
+    err.write(`lockctl: ${faultMessage(e, flags)}\n`);
+    return EXIT.unavailable;
   }
   err.write(`lockctl: ${e instanceof Error ? e.message : String(e)}\n`);
   return EXIT.unavailable;

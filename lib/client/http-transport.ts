@@ -93,10 +93,10 @@ export class HttpTransport extends RemoteTransport {
     const payload = method === 'POST' ? JSON.stringify(fields) : undefined;
     const headers = await this.headers(method, url, payload);
     // One timeout covers the answer's headers and its body.
-    const { response, text } = await reaching('the lock API', () =>
+    const { response, text } = await reaching(`the lock API at ${url.href}`, () =>
       withinTimeout(
         serviceRequestTimeout(this.timeoutMs, fields),
-        'the lock API',
+        `the lock API at ${url.href}`,
         async (signal) => {
           const response = await fetch(url, { method, headers, body: payload, signal });
           return { response, text: await response.text() };

@@ -58,10 +58,10 @@ export class LambdaTransport extends RemoteTransport {
       FunctionName: this.functionName,
       Payload: new TextEncoder().encode(JSON.stringify({ action: operation, lockId, ...fields })),
     });
-    const response = await reaching('the lock function', () =>
+    const response = await reaching(`the lock function "${this.functionName}"`, () =>
       withinTimeout(
         serviceRequestTimeout(this.timeoutMs, fields),
-        'the lock function',
+        `the lock function "${this.functionName}"`,
         (abortSignal) => client.send(command, { abortSignal }),
       ),
     );

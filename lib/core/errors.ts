@@ -164,6 +164,28 @@ export class FencedOut extends LockError {
 }
 
 /**
+ * DynamoDB refused a fenced write or read as invalid (its `ValidationException`: a key that
+ * does not match the table's, an attribute value it cannot store, an item over 400 KB, ...).
+ * Not a {@link ValidationError}: that one is this package refusing input before any request.
+ * Nothing was written; `cause` is DynamoDB's error.
+ *
+ * @example
+ * catch (err) { if (err instanceof FencedWriteRejected) console.log(err.tableName, err.cause); }
+ */
+export class FencedWriteRejected extends Error {
+  constructor(
+    /** The table the fenced write or read went to. */
+    readonly tableName: string,
+    /** DynamoDB's own words. */
+    reason: string,
+    options?: ErrorCause,
+  ) {
+    super(`DynamoDB refused the fenced write to table "${tableName}": ${reason}`, options);
+    this.name = 'FencedWriteRejected';
+  }
+}
+
+/**
  * A fault, not a lock outcome: DynamoDB, the HTTP API or the lock function could not be
  * reached or failed. Nothing is known about the lock; `cause` holds what went wrong. Every
  * transport (`dynamodb`, `http`, `lambda`) raises this same class.

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure } from './condition-failure.js';
-import { FencedOut, ValidationError } from './errors.js';
+import { FencedOut, FencedWriteRejected, ValidationError } from './errors.js';
 import { parseToken } from './validation.js';
 
 /** Where the protected item is and which token is presented. */
@@ -17,13 +17,22 @@ export interface FencedTarget {
 }
 
 export interface FencedWriteInput extends FencedTarget {
-  /** Attributes to set in the same conditional write. @default {} */
+  /**
+   * Attributes to set in the same conditional write. An `undefined` value is skipped at every
+   * depth, as the DocumentClient's `removeUndefinedValues` does: a top-level one leaves that
+   * attribute as it is (name it in `remove` to delete it), a nested one is left out of its
+   * map, list or set. @default {}
+   */
   set?: Record<string, NativeAttributeValue>;
   /** Attributes to remove in the same conditional write. @default [] */
   remove?: string[];
 }
 
 type Item = Record<string, NativeAttributeValue>;
+
+/** DynamoDB's own `ValidationException` (by name: a second copy of the SDK may have built it). */
+const isDynamoDbValidation = (err: unknown): err is Error =>
+  err instanceof Error && err.name === 'ValidationException';
 
 /**
  * Writes the protected item only if `token` is not lower than any token it has accepted, and
@@ -46,11 +55,13 @@ export async function fencedWrite(
   }
   const names: Record<string, string> = {};
   const values: Record<string, NativeAttributeValue> = {};
-  const assignments = Object.entries(set).map(([name, value], i) => {
-    names[`#s${i}`] = name;
-    values[`:s${i}`] = value;
-    return `#s${i} = :s${i}`;
-  });
+  const assignments = Object.entries(set)
+    .filter(([, value]) => value !== undefined)
+    .map(([name, value], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = withoutUndefined(value);
+      return `#s${i} = :s${i}`;
+    });
   const removals = remove.map((name, i) => {
     names[`#r${i}`] = name;
     return `#r${i}`;
@@ -61,6 +72,38 @@ export async function fencedWrite(
     names,
     values,
   });
+}
+
+const isPlainObject = (value: object): value is Record<string, NativeAttributeValue> => {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * `value` with every nested `undefined` left out, whatever the client's marshall options: a
+ * client without `removeUndefinedValues` would refuse them, one with it would drop them, and
+ * the fenced write behaves the same with both. Copies only what it changes; rebuilt maps use
+ * `Object.fromEntries`, which defines each caller's key as an own property (`__proto__` too).
+ */
+function withoutUndefined(value: NativeAttributeValue): NativeAttributeValue {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    return value.filter((item) => item !== undefined).map(withoutUndefined);
+  }
+  if (value instanceof Set) return new Set([...value].filter((item) => item !== undefined));
+  if (value instanceof Map) {
+    return new Map(
+      [...(value as Map<string, NativeAttributeValue>)]
+        .filter(([, item]) => item !== undefined)
+        .map(([key, item]) => [key, withoutUndefined(item)]),
+    );
+  }
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, item]) => item !== undefined)
+      .map(([key, item]) => [key, withoutUndefined(item)]),
+  );
 }
 
 /**
@@ -111,6 +154,9 @@ async function fencedUpdate(
     );
     return Attributes ?? {};
   } catch (err) {
+    if (isDynamoDbValidation(err)) {
+      throw new FencedWriteRejected(target.tableName, err.message, { cause: err });
+    }
     if (!isConditionFailure(err)) throw err;
     const accepted = err.Item?.[target.tokenAttribute ?? 'lockToken']?.N;
     throw new FencedOut(token, accepted === undefined ? Number.NaN : Number(accepted), {

@@ -1,6 +1,7 @@
 export {
   type ErrorBody,
   FencedOut,
+  FencedWriteRejected,
   type Holder,
   LockError,
   LockHeld,
@@ -26,7 +27,7 @@ export {
   type ReleaseResult,
   type RenewOptions,
 } from './lock-manager.js';
-export { createLockTable } from './lock-table.js';
+export { createLockTable, type LockTableResult } from './lock-table.js';
 export { LOCK_TABLE_SCHEMA } from './table-schema.js';
 export {
   fencedRead,

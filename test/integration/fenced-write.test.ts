@@ -1,6 +1,19 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { FencedOut, LockManager, fencedRead, fencedWrite } from '../../lib/core/index.js';
-import { documentClient, freshItemTable, freshLockTable } from '../support/dynamodb.js';
+import { randomUUID } from 'node:crypto';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  FencedOut,
+  FencedWriteRejected,
+  LockManager,
+  ValidationError,
+  fencedRead,
+  fencedWrite,
+} from '../../lib/core/index.js';
+import {
+  documentClient,
+  dynamoClient,
+  freshItemTable,
+  freshLockTable,
+} from '../support/dynamodb.js';
 
 const doc = documentClient();
 let locksTable: string;
@@ -75,4 +88,61 @@ it('refuses to let the caller overwrite the token attribute', async () => {
     }),
   ).rejects.toMatchObject({ name: 'ValidationError' });
   expect(await read('x')).toBeUndefined();
+});
+
+describe('undefined values in set are skipped at every depth', () => {
+  // A DocumentClient as users often build it, without `removeUndefinedValues`: the fenced write
+  // must not depend on that option.
+  const plain = DynamoDBDocumentClient.from(dynamoClient());
+  afterAll(() => plain.destroy());
+
+  it.each([
+    ['the package client (removeUndefinedValues)', () => doc],
+    ['a plain DocumentClient', () => plain],
+  ])('with %s', async (_title, client) => {
+    const id = `undefined-${randomUUID()}`;
+    const target = { tableName: resourceTable, key: { id }, token: 3 };
+    await fencedWrite(client(), { ...target, set: { items: ['a'], note: 'kept' } });
+    // What the README's example does on an order without items: `items: order.items`.
+    const order = await fencedRead(client(), target);
+    await fencedWrite(client(), {
+      ...target,
+      set: {
+        status: 'shipped',
+        note: undefined,
+        items: order.missing,
+        address: { city: 'Oslo', zip: undefined, lines: ['1 Main St', undefined] },
+        tags: new Set(['x', undefined]),
+      },
+    });
+    expect(await read(id)).toEqual({
+      id,
+      items: ['a'],
+      note: 'kept',
+      status: 'shipped',
+      address: { city: 'Oslo', lines: ['1 Main St'] },
+      tags: new Set(['x']),
+      lockToken: 3,
+    });
+  });
+});
+
+it("reports DynamoDB's own ValidationException as FencedWriteRejected, not ValidationError", async () => {
+  // The table's key `id` is a string; a number key is DynamoDB's to refuse.
+  const write = fencedWrite(doc, {
+    tableName: resourceTable,
+    key: { id: 42 },
+    token: 1,
+    set: { status: 'x' },
+  });
+  await expect(write).rejects.toBeInstanceOf(FencedWriteRejected);
+  await expect(write).rejects.not.toBeInstanceOf(ValidationError);
+  await expect(write).rejects.toMatchObject({
+    name: 'FencedWriteRejected',
+    tableName: resourceTable,
+    message: expect.stringMatching(/^DynamoDB refused the fenced write to table "[^"]+": /),
+    cause: expect.objectContaining({ name: 'ValidationException' }),
+  });
+  const read = fencedRead(doc, { tableName: resourceTable, key: { id: 42 }, token: 1 });
+  await expect(read).rejects.toBeInstanceOf(FencedWriteRejected);
 });

@@ -1,9 +1,18 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LockManager } from '../../lib/index.js';
-import { documentClient, freshLockTable } from '../support/dynamodb.js';
-import { startLockctl } from '../support/lockctl.js';
+import { DescribeTableCommand, DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import {
+  documentClient,
+  dynamoClient,
+  endpoint,
+  freshItemTable,
+  freshLockTable,
+} from '../support/dynamodb.js';
+import { LOCKCTL, startLockctl } from '../support/lockctl.js';
 
 let tableName: string;
 let dir: string;
@@ -160,3 +169,108 @@ it('terminates the command and exits 76 when the lock is lost', async () => {
   expect(readFileSync(file, 'utf8')).toBe('running\nsigterm\n');
   doc.destroy();
 }, 30_000);
+
+/** lockctl with exactly these arguments: no table flags added. */
+function lockctlBare(args: string[]) {
+  const child = spawn(process.execPath, [LOCKCTL, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stdout, stderr })),
+  );
+}
+
+describe('create-table', () => {
+  it('creates the lock table as LockService does, and succeeds again when it exists', async () => {
+    const name = `created-${randomUUID()}`;
+    const first = await startLockctl(['create-table'], name).done;
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toContain(`created the lock table "${name}"`);
+    const again = await startLockctl(['create-table', '--json'], name).done;
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toEqual({ tableName: name, created: false });
+
+    const ddb = dynamoClient();
+    try {
+      const { Table } = await ddb.send(new DescribeTableCommand({ TableName: name }));
+      expect(Table?.KeySchema).toEqual([{ AttributeName: 'lockId', KeyType: 'HASH' }]);
+      expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+      const { TimeToLiveDescription } = await ddb.send(
+        new DescribeTimeToLiveCommand({ TableName: name }),
+      );
+      expect(TimeToLiveDescription).toMatchObject({ AttributeName: 'ttl' });
+    } finally {
+      ddb.destroy();
+    }
+    // The new table serves locks.
+    const acquired = await startLockctl(['acquire', 'fresh', '--json'], name).done;
+    expect(acquired.code).toBe(0);
+  });
+
+  it('refuses a table of another shape and leaves it as it was', async () => {
+    const orders = await freshItemTable('orders');
+    const refused = await startLockctl(['create-table'], orders).done;
+    expect(refused.code).toBe(64);
+    expect(refused.stderr).toContain(
+      `table "${orders}" is not a lock table: its key is id (S, HASH), a lock table's is lockId (S, HASH)`,
+    );
+    const ddb = dynamoClient();
+    try {
+      const { TimeToLiveDescription } = await ddb.send(
+        new DescribeTimeToLiveCommand({ TableName: orders }),
+      );
+      expect(TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
+    } finally {
+      ddb.destroy();
+    }
+  });
+});
+
+describe('usage errors that name what is wrong', () => {
+  it('refuses --dynamodb-endpoint without --table (exit 64), naming both', async () => {
+    const result = await lockctlBare(['get', 'x', '--dynamodb-endpoint', endpoint()]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toMatch(/--dynamodb-endpoint needs --table NAME/);
+  });
+
+  it.each([
+    ['--dynamodb-endpoint', ['--table', 't', '--dynamodb-endpoint', 'localhost:8000']],
+    ['--endpoint', ['--endpoint', 'localhost:3000']],
+  ])('refuses a %s without a scheme', async (flag, args) => {
+    const result = await lockctlBare(['get', 'x', ...args]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain(`${flag} must be a URL starting with http:// or https://`);
+  });
+
+  it.each([[['--lease', '-5s']], [['--lease=-5s']]])(
+    'gives %j one clear message, not the whole help',
+    async (lease) => {
+      const result = await lockctlBare(['acquire', 'x', ...lease, '--table', 't']);
+      expect(result.code).toBe(64);
+      expect(result.stderr).toBe(
+        'lockctl: invalid --lease: --lease must be a duration like 500ms, 30s, 5m or 1h, got "-5s"\n',
+      );
+    },
+  );
+
+  it('names the URL it could not reach', async () => {
+    const api = await lockctlBare(['get', 'x', '--endpoint', 'http://127.0.0.1:9']);
+    expect(api.code).toBe(69);
+    expect(api.stderr).toContain('could not reach the lock API at http://127.0.0.1:9/locks/x');
+    const ddb = await lockctlBare([
+      'get',
+      'x',
+      '--table',
+      't',
+      '--dynamodb-endpoint',
+      'http://127.0.0.1:9',
+    ]);
+    expect(ddb.code).toBe(69);
+    expect(ddb.stderr).toContain('tried DynamoDB at http://127.0.0.1:9, table "t"');
+  });
+});

@@ -1,21 +1,45 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { npmWarnings, packResult, packStderr, recordFigures } from './support/consumer.js';
+import {
+  npmWarnings,
+  packResult,
+  packStderr,
+  recordFigures,
+  run,
+  session,
+  succeeded,
+} from './support/consumer.js';
+import { brokenLinks } from './support/links.js';
 
 const REPO = new URL('../..', import.meta.url).pathname;
-/** What may ship besides dist/: npm always adds package.json, README and LICENSE when present. */
+/** What may ship besides dist/ and docs/: npm always adds package.json, README and LICENSE. */
 const TOP_LEVEL_FILES = ['package.json', 'README.md', 'LICENSE'];
+/** The documentation pages, shipped so that the installed README's links resolve. */
+const SHIPPED_FOLDERS = ['dist/', 'docs/'];
 
 describe('the packed tarball', () => {
   const pack = packResult();
   const paths = pack.files.map((file) => file.path);
 
-  test('holds only dist/ and the package metadata files', () => {
+  test('holds only dist/, docs/ and the package metadata files', () => {
     const outside = paths.filter(
-      (path) => !path.startsWith('dist/') && !TOP_LEVEL_FILES.includes(path),
+      (path) =>
+        !SHIPPED_FOLDERS.some((folder) => path.startsWith(folder)) &&
+        !TOP_LEVEL_FILES.includes(path),
     );
     expect(outside).toEqual([]);
     expect(paths).toContain('package.json');
+  });
+
+  test('resolves every link of the README and the docs inside the unpacked package', async () => {
+    // Unpacked as npm unpacks it into node_modules/fenced-lock: the tarball's package/ folder.
+    const dir = join(session().root, 'unpacked');
+    mkdirSync(dir, { recursive: true });
+    succeeded(await run('tar', ['-xzf', session().tarball, '-C', dir], { cwd: dir }), 'tar');
+    const pages = paths.filter((path) => path.endsWith('.md'));
+    expect(pages).toEqual(expect.arrayContaining(['README.md', 'docs/client.md']));
+    expect(brokenLinks(join(dir, 'package'), pages)).toEqual([]);
   });
 
   test('ships both prebuilt Lambda handler bundles', () => {

@@ -1,6 +1,6 @@
 // TypeScript consumers: the package's declarations must type-check in a user's project under
 // the common module settings, with the user's compiler checking them (skipLibCheck off).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
@@ -23,29 +23,44 @@ interface Project {
   /** `type` of the project's package.json, which decides how NodeNext reads its files. */
   type: 'module' | 'commonjs';
   compilerOptions: Record<string, unknown>;
-  source: string;
+  /** Fixture files, or README for every TypeScript example of the installed README. */
+  sources: string[] | 'README';
 }
+
+/** What every project checks: the root entry, `fenced-lock/cdk` and `fenced-lock/middy`. */
+const CONSUMERS = ['consumer.ts', 'middy-consumer.ts'];
 
 const PROJECTS = {
   'nodenext-esm': {
     type: 'module',
     compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' },
-    source: 'consumer.ts',
+    sources: CONSUMERS,
   },
   'nodenext-cjs': {
     type: 'commonjs',
     compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' },
-    source: 'consumer.ts',
+    sources: CONSUMERS,
   },
   'bundler-preserve': {
     type: 'module',
     compilerOptions: { module: 'Preserve', moduleResolution: 'Bundler' },
-    source: 'consumer.ts',
+    sources: CONSUMERS,
+  },
+  // `module: commonjs` alone implies the classic node10 resolution, which reads no `exports`.
+  'commonjs-node10': {
+    type: 'commonjs',
+    compilerOptions: { module: 'CommonJS' },
+    sources: CONSUMERS,
+  },
+  'readme-examples': {
+    type: 'module',
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' },
+    sources: 'README',
   },
   'type-error': {
     type: 'module',
     compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext' },
-    source: 'type-error.ts',
+    sources: ['type-error.ts'],
   },
 } satisfies Record<string, Project>;
 type ProjectName = keyof typeof PROJECTS;
@@ -54,9 +69,15 @@ let dir: string;
 let checksStarted: number;
 const checks = new Map<ProjectName, Promise<Run>>();
 
+/** The ```ts blocks of the README as installed, each one file as a user would paste it. */
+function readmeExamples(): string[] {
+  const readme = readFileSync(join(dir, 'node_modules/fenced-lock/README.md'), 'utf8');
+  return [...readme.matchAll(/^```ts\n([\s\S]*?)^```/gm)].map(([, code]) => code);
+}
+
 /** A sub-project with its own package.json and tsconfig.json, sharing the one install. */
 function writeProject(name: ProjectName): void {
-  const { type, compilerOptions, source } = PROJECTS[name];
+  const { type, compilerOptions, sources } = PROJECTS[name];
   const projectDir = join(dir, name);
   mkdirSync(join(projectDir, 'src'), { recursive: true });
   writePackageJson(projectDir, { name, private: true, type });
@@ -64,7 +85,14 @@ function writeProject(name: ProjectName): void {
     join(projectDir, 'tsconfig.json'),
     JSON.stringify({ compilerOptions: { ...BASE_OPTIONS, ...compilerOptions }, include: ['src'] }),
   );
-  copyFileSync(join(FIXTURES, source), join(projectDir, 'src', source));
+  if (sources === 'README') {
+    readmeExamples().forEach((code, i) =>
+      writeFileSync(join(projectDir, 'src', `readme-${i + 1}.ts`), code),
+    );
+  } else {
+    for (const source of sources)
+      copyFileSync(join(FIXTURES, source), join(projectDir, 'src', source));
+  }
 }
 
 /**
@@ -84,6 +112,9 @@ beforeAll(async () => {
     '@types/node@^20',
     'aws-cdk-lib',
     'constructs',
+    // The README's middy example's own imports, as its user installs them.
+    '@middy/core',
+    '@types/aws-lambda',
   ]);
   recordFigures('typescript: npm install', install.seconds);
   checksStarted = performance.now();
@@ -114,13 +145,21 @@ describe.each([
   ['NodeNext in an ES module package', 'nodenext-esm'],
   ['NodeNext in a CommonJS package', 'nodenext-cjs'],
   ['Bundler resolution with module Preserve', 'bundler-preserve'],
+  ['module CommonJS with its classic node10 resolution', 'commonjs-node10'],
 ] as const)('%s', (_title, name) => {
-  test('type-checks withLock, the typed errors and fenced-lock/cdk', async () => {
+  test('type-checks withLock, the typed errors, fenced-lock/cdk and fenced-lock/middy', async () => {
     const result = (await checks.get(name)) as Run;
     expect(output(result)).toBe('');
     expect(result.code).toBe(0);
   }, 240_000);
 });
+
+test('type-checks every TypeScript example of the installed README as pasted', async () => {
+  expect(readmeExamples().length).toBeGreaterThanOrEqual(4);
+  const result = (await checks.get('readme-examples')) as Run;
+  expect(output(result)).toBe('');
+  expect(result.code).toBe(0);
+}, 240_000);
 
 test('a type error against the declarations fails the check', async () => {
   const result = (await checks.get('type-error')) as Run;
