@@ -19,6 +19,8 @@ export {
   LockManager,
   type AcquireOptions,
   type Grant,
+  type ListOptions,
+  type ListResult,
   type LockEvent,
   type LockManagerOptions,
   type LockState,

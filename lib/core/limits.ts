@@ -9,6 +9,9 @@ export const LIMITS = {
   dataMaxBytes: 4_096,
   /** Most permits a semaphore may have. */
   permitsMax: 1_000,
+  /** Locks in one page of `list`, unless it asks for fewer or more (up to the max). */
+  listLimitDefault: 100,
+  listLimitMax: 1_000,
   /**
    * How long an unused lock item is kept after its last lease ends before DynamoDB TTL may
    * delete it. Tokens stay monotonic across that deletion only while writers' clocks agree to

@@ -19,6 +19,7 @@ import {
   wakeSlotHolder,
 } from './waiting.js';
 import { historyUpdate } from './history.js';
+import { type ListOptions, listLocks, type ListResult } from './lock-list.js';
 import { type HoldingKind, OwnerRegistry } from './owner-registry.js';
 import { ReturningCallers } from './returning-callers.js';
 import { type PermitHolder, Semaphores, semaphoreState } from './semaphore.js';
@@ -35,7 +36,7 @@ import {
   parseWaitMs,
 } from './validation.js';
 
-export type { LockData, PermitHolder };
+export type { ListOptions, ListResult, LockData, PermitHolder };
 
 /** A lease on a lock, or on one permit of a semaphore, proven by its fencing token. */
 export interface Grant {
@@ -611,6 +612,22 @@ export class LockManager {
     const item = Item as WaitedItem | undefined;
     if (!item) return { lockId: id, held: false };
     return lockState(id, item, this.clock());
+  }
+
+  /**
+   * One page of the table's locks and semaphores, free ones included, each as {@link get} shows
+   * it, in no particular order; the owner registry's items never appear. Pass `cursor` back for
+   * the next page. A Scan: it reads the whole table over all pages whatever the prefix (about
+   * 15 read units per 1,000 locks), so it is for operators, not for a hot path.
+   *
+   * @example
+   * for (let page = await locks.list({ prefix: 'orders/' }); ; page = await locks.list({ prefix: 'orders/', cursor: page.cursor })) {
+   *   console.log(page.locks);
+   *   if (!page.cursor) break;
+   * }
+   */
+  list(options?: ListOptions): Promise<ListResult> {
+    return listLocks(this.table, options, lockState);
   }
 
   /**
