@@ -3,10 +3,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { METRIC_NAMES } from '../../lib/contract/metric-names.js';
+import { LIST } from '../../lib/contract/list.js';
 import type { LockRequest, OutputOf } from '../../lib/contract/operations.js';
 import {
   createDocumentClient,
   createDynamoClient,
+  type ListOptions,
+  type ListResult,
   type LockEvent,
   LockHeld,
   LockManager,
@@ -89,6 +92,28 @@ export class LockUseCase {
       if (err instanceof LockHeld)
         this.metrics.addMetric(METRIC_NAMES.refusals, MetricUnit.Count, 1);
       throw err;
+    } finally {
+      this.metrics.addMetric(
+        METRIC_NAMES.latency,
+        MetricUnit.Milliseconds,
+        Math.round((performance.now() - started) * 1000) / 1000,
+      );
+    }
+  }
+
+  /**
+   * One page of the table's locks (see `LockManager.list`), its latency a metric like any
+   * operation's.
+   *
+   * @example const { locks, cursor } = await service.list({ prefix: 'orders/' });
+   */
+  async list(options: ListOptions): Promise<ListResult> {
+    this.logger.appendKeys({ action: LIST.action });
+    this.tracer.putAnnotation('action', LIST.action);
+    this.metrics.addMetadata('action', LIST.action);
+    const started = performance.now();
+    try {
+      return await this.locks.list(options);
     } finally {
       this.metrics.addMetric(
         METRIC_NAMES.latency,

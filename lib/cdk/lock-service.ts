@@ -13,6 +13,7 @@ import { createLockHttpApi } from './http-api.js';
 import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
+import { LIST } from '../contract/list.js';
 import { OPERATIONS, type OperationName } from '../contract/operations.js';
 import { ValidationError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -346,7 +347,7 @@ export class LockService extends Construct {
 
   /**
    * Lets `grantee` call the HTTP API: `execute-api:Invoke` on the routes of the given
-   * operations of this API's stage (all five when none are given). Nothing else.
+   * operations of this API's stage (all five, and the listing `GET /locks`, when none are given). Nothing else.
    *
    * @param grantee the principal to grant
    * @param operations the operations to allow; default all, including the operator's force release
@@ -361,6 +362,10 @@ export class LockService extends Construct {
       const { method } = OPERATIONS[operation];
       return this.api.arnForExecuteApi(method, arnPathOf(operation), this.apiStage.stageName);
     });
+    // Every route includes the listing of locks (`GET /locks`).
+    if (operations.length === 0) {
+      resourceArns.push(this.api.arnForExecuteApi(LIST.method, LIST.path, this.apiStage.stageName));
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -601,7 +606,9 @@ export class LockService extends Construct {
       // Other methods reach the handler, which answers 405 with a JSON error, as locally.
       resource.addMethod('ANY', undefined, withLockId);
     }
-    const locks = api.root.resourceForPath('/locks');
+    const locks = api.root.resourceForPath(LIST.path);
+    // The listing of locks: its query parameters are checked by the handler, by name.
+    locks.addMethod(LIST.method, undefined, { requestValidator: validator });
     // Unknown paths reach the handler too (404 with a JSON error) instead of API Gateway's
     // 403 "Missing Authentication Token". Still IAM-authorized, like every method.
     api.root.addMethod('ANY', undefined, { requestValidator: validator });

@@ -1,5 +1,6 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type FunctionErrorPayload, fromFunctionError } from '../contract/error-codec.js';
+import { LIST, type ListOptions, type ListResult } from '../contract/list.js';
 import type { OperationName, OutputOf } from '../contract/operations.js';
 import { LockServiceUnavailable } from '../core/errors.js';
 import { reaching, RemoteTransport } from './transport.js';
@@ -32,11 +33,19 @@ export class LambdaTransport extends RemoteTransport {
     this.client = options.client;
   }
 
-  protected async send<O extends OperationName>(
+  protected send<O extends OperationName>(
     operation: O,
     lockId: string,
     fields: Record<string, unknown>,
   ): Promise<OutputOf<O>> {
+    return this.invoke<OutputOf<O>>({ action: operation, lockId, ...fields }, lockId);
+  }
+
+  protected sendList(fields: ListOptions): Promise<ListResult> {
+    return this.invoke<ListResult>({ action: LIST.action, ...fields }, '');
+  }
+
+  private async invoke<T>(event: Record<string, unknown>, lockId: string): Promise<T> {
     const { InvokeCommand, LambdaClient } = await lambdaSdk();
     this.client ??= new LambdaClient({});
     const client = this.client;
@@ -44,9 +53,7 @@ export class LambdaTransport extends RemoteTransport {
       client.send(
         new InvokeCommand({
           FunctionName: this.functionName,
-          Payload: new TextEncoder().encode(
-            JSON.stringify({ action: operation, lockId, ...fields }),
-          ),
+          Payload: new TextEncoder().encode(JSON.stringify(event)),
         }),
       ),
     );
@@ -63,6 +70,6 @@ export class LambdaTransport extends RemoteTransport {
     if (response.FunctionError) {
       throw fromFunctionError((payload ?? {}) as FunctionErrorPayload, lockId);
     }
-    return payload as OutputOf<O>;
+    return payload as T;
   }
 }
