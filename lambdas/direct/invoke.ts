@@ -119,7 +119,7 @@ export function createInvokeHandler(service: LockUseCase): InvokeHandler {
       return await service.execute(request);
     } catch (err) {
       if (err instanceof LockError) {
-        service.logger.info('request refused', { error: err.name, reason: err.message });
+        service.recordRefused(err);
         throw toFunctionError(err);
       }
       service.recordFault(err);

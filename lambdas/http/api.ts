@@ -40,11 +40,7 @@ export function createApiHandler(service: LockUseCase): ApiHandler {
       return ok(await service.execute(request));
     } catch (err) {
       if (!isClientError(err)) service.recordFault(err);
-      else
-        service.logger.info('request refused', {
-          error: (err as Error).name,
-          reason: (err as Error).message,
-        });
+      else service.recordRefused(err as Error);
       return errorResponse(err, http.requestId ?? context.awsRequestId);
     }
   };

@@ -14,6 +14,7 @@ import {
   LockHeld,
   LockManager,
   LockServiceUnavailable,
+  ValidationError,
 } from '../../lib/core/index.js';
 import type { ServiceConfig } from './config.js';
 
@@ -93,12 +94,25 @@ export class LockUseCase {
         this.metrics.addMetric(METRIC_NAMES.refusals, MetricUnit.Count, 1);
       throw err;
     } finally {
-      this.metrics.addMetric(
-        METRIC_NAMES.latency,
-        MetricUnit.Milliseconds,
-        Math.round((performance.now() - started) * 1000) / 1000,
-      );
+      const ms = Math.round((performance.now() - started) * 1000) / 1000;
+      this.metrics.addMetric(METRIC_NAMES.latency, MetricUnit.Milliseconds, ms);
+      if (request.action === 'acquire' && (request.options.waitMs ?? 0) > 0) {
+        this.metrics.addMetric(METRIC_NAMES.waitTime, MetricUnit.Milliseconds, ms);
+      }
     }
+  }
+
+  /**
+   * Logs a request refused as the caller's own (bad input, a held or lost lock) and counts bad
+   * input, for the dashboard's refusals (held vs invalid).
+   *
+   * @example catch (err) { if (isClientError(err)) service.recordRefused(err); }
+   */
+  recordRefused(err: Error): void {
+    if (err instanceof ValidationError) {
+      this.metrics.addMetric(METRIC_NAMES.invalidRequests, MetricUnit.Count, 1);
+    }
+    this.logger.info('request refused', { error: err.name, reason: err.message });
   }
 
   /**

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LockApiType } from './api-type.js';
 import { createLockHttpApi } from './http-api.js';
+import { createLockDashboard, type LockDashboardProps } from './lock-dashboard.js';
 import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
@@ -486,6 +487,34 @@ export class LockService extends Construct {
   /** Time in the lock operation, in ms, any wait included. @example locks.metricLatency({ statistic: 'p99' }) */
   public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC_NAMES.latency, props);
+  }
+
+  /** Acquires and other requests refused as invalid input (HTTP 400). @example locks.metricInvalidRequests() */
+  public metricInvalidRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.invalidRequests, props);
+  }
+
+  /** Time in acquires that asked to wait, in ms. @example locks.metricWaitTime({ statistic: 'p99' }) */
+  public metricWaitTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.waitTime, { statistic: 'Average', ...props });
+  }
+
+  /** Locks and permits freed by the execution cleanup. @example locks.metricOwnerReleases() */
+  public metricOwnerReleases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.ownerReleases, props);
+  }
+
+  /**
+   * Adds a CloudWatch dashboard of the service, built from its own `metricXxx()` methods: its
+   * alarms; grants and takeovers; refusals, held vs invalid; force releases and lost leases;
+   * wait time; handler latency p50 and p99; each function's errors and throttles; the API's
+   * requests, 4XX and 5XX; the table's throttles and system errors; the execution cleanup's
+   * work. docs/operations.md says what each widget shows and what to do when it turns red.
+   *
+   * @example const dashboard = locks.addDashboard({ dashboardName: 'locks' });
+   */
+  public addDashboard(props?: LockDashboardProps): cloudwatch.Dashboard {
+    return createLockDashboard(this, props);
   }
 
   /**

@@ -480,7 +480,7 @@ describe('grant methods', () => {
     });
   }
 
-  it('grantInvokeApi grants execute-api:Invoke on the five lock routes, and nothing else', () => {
+  it('grantInvokeApi grants execute-api:Invoke on the five lock routes and the listing, and nothing else', () => {
     const { stack, locks, role, roleStatements } = consumer();
     const grant = locks.grantInvokeApi(role);
     expect(grant.success).toBe(true);
@@ -494,6 +494,7 @@ describe('grant methods', () => {
         'POST/locks/*/release',
         'GET/locks/*',
         'DELETE/locks/*',
+        'GET/locks',
       ].sort(),
     );
   });
