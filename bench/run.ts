@@ -10,6 +10,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { startLocalServer } from '../local/server.js';
 import { costPerMillionCycles, loadPrices } from './cost-model.js';
 import { measureLambdaPaths } from './lambda-paths.js';
+import { type ListCost, measureListCost, renderListCost } from './list-cost.js';
 import { measureLambdaWeight } from './lambda-weight.js';
 import {
   SYSTEM_KEYS,
@@ -50,6 +51,7 @@ const SECTIONS = [
   'peer-defaults',
   'cost',
   'lambda',
+  'list',
 ] as const;
 
 const HELP = `npm run bench -- [options]
@@ -71,6 +73,7 @@ const HELP = `npm run bench -- [options]
   --peer-poll-ms MS       @deliveryhero/dynamodb-lock re-check interval (default 50)
   --systems a,b           a subset of ${SYSTEM_KEYS.join(',')}
   --skip a,b              skip sections: ${SECTIONS.join(',')}
+  --list-locks N          locks in the table the list section lists (default 2000)
   --endpoint URL          use this DynamoDB (Local) instead of starting one
   --out DIR               where the JSON, markdown and SVG go (default results/bench)
   --render FILE           measure nothing: re-render a saved JSON's table, markdown and chart
@@ -92,6 +95,7 @@ const { values: args } = parseArgs({
     'peer-poll-ms': { type: 'string', default: '50' },
     systems: { type: 'string', default: SYSTEM_KEYS.join(',') },
     skip: { type: 'string', default: '' },
+    'list-locks': { type: 'string', default: '2000' },
     endpoint: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'results', 'bench') },
     render: { type: 'string' },
@@ -208,6 +212,7 @@ function newResults(): BenchResults {
 
 const cleanup: (() => Promise<void> | void)[] = [];
 let interrupted = false;
+let listCost: ListCost | undefined;
 process.once('SIGINT', () => {
   interrupted = true;
   log('interrupted: stopping');
@@ -399,6 +404,11 @@ async function main(results: BenchResults) {
     }
   }
 
+  if (!skip.has('list')) {
+    log('list cost (Scan of the whole table) ...');
+    listCost = await measureListCost(endpoint, Math.round(number('list-locks', 1)));
+  }
+
   if (!skip.has('lambda')) {
     log('lambda weight (esbuild bundles, module load in fresh Node processes) ...');
     results.lambda = await measureLambdaWeight({
@@ -457,4 +467,5 @@ if (args.render) {
   results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10;
   results.meta.loadAverage.end = loadavg()[0]!;
   report(results, true);
+  if (listCost) process.stdout.write(`\n${renderListCost(listCost)}\n`);
 }

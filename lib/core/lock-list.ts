@@ -1,7 +1,7 @@
 // Listing the locks of a table, for operators: a paged Scan. A Scan reads every item of the
 // table whatever the filter (the filter only drops items from the answer, not from the bill), so
 // one full listing costs about (table size / 4 KB) / 2 read units, eventually consistent: some
-// 15 for 1,000 locks of ~250 bytes (`npm run bench -- --list` measures it). docs/operations.md
+// 20 to 30 per 1,000 small locks (the bench's `list` section measures it). docs/operations.md
 // says when an index would pay off and why there is none.
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { request } from './condition-failure.js';
