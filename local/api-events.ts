@@ -58,12 +58,15 @@ export function toRestEvent(request: LocalRequest): APIGatewayProxyEvent {
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   });
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // Maps, then own properties (as the Lambda runtime's JSON.parse gives), whatever the names.
+  const singles = new Map<string, string>();
+  const multis = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(query)) {
-    single[name] = value;
-    (multi[name] ??= []).push(value);
+    singles.set(name, value);
+    multis.set(name, [...(multis.get(name) ?? []), value]);
   }
+  const single: Record<string, string> = Object.fromEntries(singles);
+  const multi: Record<string, string[]> = Object.fromEntries(multis);
   const sourceIp = request.sourceIp ?? '127.0.0.1';
   return {
     resource,
@@ -137,11 +140,12 @@ export function toHttpApiEvent(request: LocalRequest): APIGatewayProxyEventV2 {
     if (key === 'cookie') cookies.push(...value.split(/;\s*/));
     else headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
   });
-  const queryStringParameters: Record<string, string> = {};
+  const joined = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(query)) {
-    queryStringParameters[name] =
-      queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
   }
+  const queryStringParameters: Record<string, string> = Object.fromEntries(joined);
   const binary = request.body !== null && !isTextual(headers['content-type']);
   const now = new Date();
   return {

@@ -95,6 +95,42 @@ describe('GET /locks on the HTTP API (v2 events)', () => {
     expect(await get('?owner=x')).toMatchObject({ status: 400, body: { field: 'owner' } });
     const post = await fetch(`${httpV2.url}/locks`, { method: 'POST', body: '{}' });
     expect(post.status).toBe(405);
+    // Hostile parameter names are refused by name, never used as keys.
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      expect(await get(`?${name}=1`)).toMatchObject({ status: 400, body: { field: name } });
+    }
+    expect(await get('?prefix=%00owner%3A')).toMatchObject({
+      status: 400,
+      body: { field: 'prefix' },
+    });
+  });
+});
+
+describe('list by direct invocation', () => {
+  it('takes only its own fields', async () => {
+    const { createInvokeHandler } = await import('../../lambdas/direct/invoke.js');
+    const { LockUseCase } = await import('../../lambdas/service/lock-use-case.js');
+    const { readConfig } = await import('../../lambdas/service/config.js');
+    const service = new LockUseCase(
+      readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() }),
+    );
+    const handler = createInvokeHandler(service);
+    const context = {} as Parameters<typeof handler>[1];
+    try {
+      const page = await handler({ action: 'list', prefix: 'other/', limit: 10 }, context);
+      expect(page).toMatchObject({ locks: [{ lockId: 'other/x', owner: 'erin' }] });
+      for (const [event, field] of [
+        [{ action: 'list', lockId: 'ops/free' }, 'lockId'],
+        [{ action: 'list', limit: '10' }, 'limit'],
+        [{ action: 'list', __proto__: { limit: 1 } }, undefined],
+      ] as const) {
+        const outcome = handler(event, context);
+        if (field === undefined) await expect(outcome).resolves.toHaveProperty('locks');
+        else await expect(outcome).rejects.toThrow(new RegExp(`"field":"${field}"`));
+      }
+    } finally {
+      service.close();
+    }
   });
 });
 
