@@ -12,7 +12,7 @@ import {
   type OutputOf,
 } from '../contract/operations.js';
 import { type ErrorCause, LockHeld, LockLost, ValidationError } from '../core/errors.js';
-import type { Grant } from '../core/lock-manager.js';
+import type { Grant, LockState } from '../core/lock-manager.js';
 import { LIST } from '../contract/list.js';
 import { formatDuration, parseDuration } from './durations.js';
 import { listCommand, LS_PAGE_SIZE, watchCommand, watchOptions } from './inspect.js';
@@ -182,6 +182,18 @@ function describeGrant(verb: string, grant: Grant): string {
   ].join('\n');
 }
 
+/** A lock's history as `get` reads it: since when it is held, how often it changed hands. */
+function history(state: LockState): string {
+  const parts = [
+    ...(state.acquiredAt === undefined
+      ? []
+      : [`held for ${formatDuration(Math.max(0, Date.now() - state.acquiredAt))}`]),
+    ...(state.transitions === undefined ? [] : [`${state.transitions} transitions`]),
+    ...(state.waiting ? [`${state.waiting} waiting`] : []),
+  ];
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
+}
+
 /** How each operation's answer reads without `--json`. */
 const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) => string } = {
   acquire: (grant) => describeGrant('acquired', grant),
@@ -199,8 +211,8 @@ const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) =>
           ),
         ].join('\n')
       : state.held
-        ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
-        : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`,
+        ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}${history(state)}`
+        : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}${history(state)}`,
   forceRelease: ({ released }, lockId) =>
     released ? `force-released "${lockId}"` : `"${lockId}" was not held`,
 };
