@@ -60,6 +60,9 @@ const arnPathOf = (operation: OperationName) => OPERATIONS[operation].path.repla
 /** The only DynamoDB actions the lock core performs: every operation is one UpdateItem or one GetItem. */
 const TABLE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
 
+/** What listing the locks needs on the table (a Scan; see `lib/core/lock-list.ts`). */
+const LIST_ACTIONS = ['dynamodb:Scan'] as const;
+
 /** What DynamoDB needs from a caller's principal to use a customer managed table key. */
 const KEY_ACTIONS = [
   'kms:Decrypt',
@@ -536,9 +539,33 @@ export class LockService extends Construct {
     return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));
   }
 
+  /**
+   * Lets `grantee` list the locks (`LockManager.list` through the `dynamodb` transport, what
+   * `lockctl ls --table` does): `dynamodb:Scan` on this table, plus `kms:Decrypt` and
+   * `kms:DescribeKey` on its key when `encryptionKey` is set. A Scan reads every lock, its
+   * holder and data: give it to operators. The service's functions have it for `GET /locks`.
+   *
+   * @example locks.grantListLocks(operatorRole);
+   */
+  public grantListLocks(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...LIST_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    if (!this.encryptionKey) return grant;
+    return grant.combine(this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey'));
+  }
+
   private createFunction(id: string, options: LockFunctionOptions): lambda.Function {
     const fn = createLockFunction(this, id, options);
-    this.grantTableAccess(fn);
+    // What grantTableAccess and grantListLocks give, in one statement each for table and key.
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: [...TABLE_ACTIONS, ...LIST_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    this.encryptionKey?.grant(fn, ...KEY_ACTIONS);
     return fn;
   }
 
