@@ -3,6 +3,7 @@
 // these to the very same handler code the Lambda runs.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type ApiKind, matchPath, ROUTES } from '../lib/contract/http.js';
+import { LIST } from '../lib/contract/list.js';
 
 /** An HTTP request as it arrived, before API Gateway would have touched it. */
 export interface LocalRequest {
@@ -132,7 +133,13 @@ export function toHttpApiEvent(request: LocalRequest): APIGatewayProxyEventV2 {
   const matched = matchPath(rawPath);
   const method = request.method.toUpperCase();
   const routed = matched && Object.hasOwn(ROUTES[matched.resource], method) ? matched : undefined;
-  const routeKey = routed ? `${method} ${routed.resource}` : '$default';
+  // The listing's route, as the stack declares it (an exact path: no trailing slash).
+  const listing = method === LIST.method && rawPath === LIST.path;
+  const routeKey = routed
+    ? `${method} ${routed.resource}`
+    : listing
+      ? `${LIST.method} ${LIST.path}`
+      : '$default';
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   forEachHeader(request.rawHeaders, (name, value) => {
