@@ -10,6 +10,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { startLocalServer } from '../local/server.js';
 import { costPerMillionCycles, loadPrices } from './cost-model.js';
 import { measureLambdaPaths } from './lambda-paths.js';
+import { type ListCost, measureListCost, renderListCost } from './list-cost.js';
 import { measureLambdaWeight } from './lambda-weight.js';
 import {
   type ContentionRound,
@@ -59,6 +60,7 @@ const SECTIONS = [
   'peer-defaults',
   'cost',
   'lambda',
+  'list',
 ] as const;
 
 const HELP = `npm run bench -- [options]
@@ -92,6 +94,7 @@ const HELP = `npm run bench -- [options]
   --systems a,b           a subset of ${SYSTEM_KEYS.join(',')}
   --skip a,b              skip sections: ${SECTIONS.join(',')}
   --only a,b              run only these sections (same names)
+  --list-locks N          locks in the table the list section lists (default 2000)
   --endpoint URL          use this DynamoDB (Local) instead of starting one
   --out DIR               where the JSON, markdown and SVG go (default results/bench)
   --render FILE           measure nothing: re-render a saved JSON's table, markdown and chart
@@ -122,6 +125,7 @@ const { values: args } = parseArgs({
     systems: { type: 'string', default: SYSTEM_KEYS.join(',') },
     skip: { type: 'string', default: '' },
     only: { type: 'string', default: '' },
+    'list-locks': { type: 'string', default: '2000' },
     endpoint: { type: 'string' },
     out: { type: 'string', default: join(ROOT, 'results', 'bench') },
     render: { type: 'string' },
@@ -257,6 +261,7 @@ function newResults(): BenchResults {
 
 const cleanup: (() => Promise<void> | void)[] = [];
 let interrupted = false;
+let listCost: ListCost | undefined;
 process.once('SIGINT', () => {
   interrupted = true;
   log('interrupted: stopping');
@@ -508,6 +513,11 @@ async function main(results: BenchResults) {
     }
   }
 
+  if (runs('list')) {
+    log('list cost (Scan of the whole table) ...');
+    listCost = await measureListCost(endpoint, Math.round(number('list-locks', 1)));
+  }
+
   if (runs('lambda')) {
     log('lambda weight (esbuild bundles, module load in fresh Node processes) ...');
     results.lambda = await measureLambdaWeight({
@@ -566,4 +576,5 @@ if (args.render) {
   results.meta.totalSeconds = Math.round((Date.now() - started) / 100) / 10;
   results.meta.loadAverage.end = loadavg()[0]!;
   report(results, true);
+  if (listCost) process.stdout.write(`\n${renderListCost(listCost)}\n`);
 }

@@ -13,6 +13,7 @@ export {
 export { HttpTransport, type HttpTransportOptions } from './client/http-transport.js';
 export { LambdaTransport, type LambdaTransportOptions } from './client/lambda-transport.js';
 export { RemoteTransport, type LockTransport } from './client/transport.js';
+export { LIST, listPath } from './contract/list.js';
 export {
   decodeError,
   encodeError,

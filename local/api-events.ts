@@ -3,6 +3,7 @@
 // these to the very same handler code the Lambda runs.
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type ApiKind, matchPath, ROUTES } from '../lib/contract/http.js';
+import { LIST } from '../lib/contract/list.js';
 
 /** An HTTP request as it arrived, before API Gateway would have touched it. */
 export interface LocalRequest {
@@ -58,12 +59,15 @@ export function toRestEvent(request: LocalRequest): APIGatewayProxyEvent {
     headers[name] = value;
     (multiValueHeaders[name] ??= []).push(value);
   });
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  // Maps, then own properties (as the Lambda runtime's JSON.parse gives), whatever the names.
+  const singles = new Map<string, string>();
+  const multis = new Map<string, string[]>();
   for (const [name, value] of new URLSearchParams(query)) {
-    single[name] = value;
-    (multi[name] ??= []).push(value);
+    singles.set(name, value);
+    multis.set(name, [...(multis.get(name) ?? []), value]);
   }
+  const single: Record<string, string> = Object.fromEntries(singles);
+  const multi: Record<string, string[]> = Object.fromEntries(multis);
   const sourceIp = request.sourceIp ?? '127.0.0.1';
   return {
     resource,
@@ -129,7 +133,13 @@ export function toHttpApiEvent(request: LocalRequest): APIGatewayProxyEventV2 {
   const matched = matchPath(rawPath);
   const method = request.method.toUpperCase();
   const routed = matched && Object.hasOwn(ROUTES[matched.resource], method) ? matched : undefined;
-  const routeKey = routed ? `${method} ${routed.resource}` : '$default';
+  // The listing's route, as the stack declares it (an exact path: no trailing slash).
+  const listing = method === LIST.method && rawPath === LIST.path;
+  const routeKey = routed
+    ? `${method} ${routed.resource}`
+    : listing
+      ? `${LIST.method} ${LIST.path}`
+      : '$default';
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   forEachHeader(request.rawHeaders, (name, value) => {
@@ -137,11 +147,12 @@ export function toHttpApiEvent(request: LocalRequest): APIGatewayProxyEventV2 {
     if (key === 'cookie') cookies.push(...value.split(/;\s*/));
     else headers[key] = headers[key] === undefined ? value : `${headers[key]},${value}`;
   });
-  const queryStringParameters: Record<string, string> = {};
+  const joined = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(query)) {
-    queryStringParameters[name] =
-      queryStringParameters[name] === undefined ? value : `${queryStringParameters[name]},${value}`;
+    const before = joined.get(name);
+    joined.set(name, before === undefined ? value : `${before},${value}`);
   }
+  const queryStringParameters: Record<string, string> = Object.fromEntries(joined);
   const binary = request.body !== null && !isTextual(headers['content-type']);
   const now = new Date();
   return {

@@ -13,7 +13,14 @@ import {
   type OperationName,
   parseLockRequest,
 } from '../../lib/contract/operations.js';
-import { LIMITS, LockError, ValidationError } from '../../lib/core/index.js';
+import { LIST, parseListRequest } from '../../lib/contract/list.js';
+import {
+  LIMITS,
+  type ListOptions,
+  type ListResult,
+  LockError,
+  ValidationError,
+} from '../../lib/core/index.js';
 import { parseObject } from '../../lib/core/validation.js';
 import { InternalError } from '../service/internal-error.js';
 import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
@@ -38,7 +45,25 @@ export interface InvokeEvent {
 export const ANSWER_MARGIN_MS = LIMITS.requestTimeoutMsDefault + 1_000;
 
 /** The direct invocation handler's signature. */
-export type InvokeHandler = (event: unknown, context: Context) => Promise<LockResponse>;
+export type InvokeHandler = (
+  event: unknown,
+  context: Context,
+) => Promise<LockResponse | ListResult>;
+
+/**
+ * Reads a listing's event, `{ "action": "list", "prefix"?, "limit"?, "cursor"? }`, or returns
+ * undefined for any other event.
+ *
+ * @example parseListEvent({ action: 'list', prefix: 'orders/' }) // { prefix: 'orders/' }
+ */
+export function parseListEvent(event: unknown): ListOptions | undefined {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return undefined;
+  if (!Object.hasOwn(event, 'action') || (event as { action?: unknown }).action !== LIST.action) {
+    return undefined;
+  }
+  const fields = Object.entries(event).filter(([name]) => name !== 'action');
+  return parseListRequest(Object.fromEntries(fields));
+}
 
 /**
  * Checks an invocation event: an object, a known action, no fields that action does not take.
@@ -57,7 +82,7 @@ export function parseInvokeEvent(event: unknown): LockRequest {
   if (!isOperation(action)) {
     throw new ValidationError(
       'action',
-      `action must be one of ${OPERATION_NAMES.map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(action) ?? 'nothing'}`,
+      `action must be one of ${[...OPERATION_NAMES, LIST.action].map((a) => `"${a}"`).join(', ')}, got ${JSON.stringify(action) ?? 'nothing'}`,
     );
   }
   const input = parseObject(event, ['action', 'lockId', ...fieldNames(action)], 'event');
@@ -89,13 +114,15 @@ function withinInvocation(request: LockRequest, context: Context): LockRequest {
  * await handler({ action: 'get', lockId: 'reports' }, context);
  */
 export function createInvokeHandler(service: LockUseCase): InvokeHandler {
-  const handle = async (event: unknown, context: Context): Promise<LockResponse> => {
+  const handle = async (event: unknown, context: Context): Promise<LockResponse | ListResult> => {
     try {
+      const list = parseListEvent(event);
+      if (list !== undefined) return await service.list(list);
       const request = withinInvocation(parseInvokeEvent(event), context);
       return await service.execute(request);
     } catch (err) {
       if (err instanceof LockError) {
-        service.logger.info('request refused', { error: err.name, reason: err.message });
+        service.recordRefused(err);
         throw toFunctionError(err);
       }
       service.recordFault(err);

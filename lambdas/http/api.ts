@@ -5,9 +5,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import { isListPath, LIST, parseListRequest } from '../../lib/contract/list.js';
 import type { LockUseCase } from '../service/lock-use-case.js';
 import { type ApiEvent, toApiRequest } from './events.js';
-import { errorResponse, isClientError, ok } from './http-errors.js';
+import { errorResponse, isClientError, MethodNotAllowed, ok } from './http-errors.js';
 import { parseHttpRequest } from './requests.js';
 import { route } from './routes.js';
 
@@ -28,16 +29,18 @@ export function createApiHandler(service: LockUseCase): ApiHandler {
   const handle = async (event: ApiEvent, context: Context) => {
     const http = toApiRequest(event);
     try {
+      if (isListPath(http.path)) {
+        if (http.method.toUpperCase() !== LIST.method) {
+          throw new MethodNotAllowed(http.method.toUpperCase(), [LIST.method]);
+        }
+        return ok(await service.list(parseListRequest(http.query, { text: true })));
+      }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
       return ok(await service.execute(request));
     } catch (err) {
       if (!isClientError(err)) service.recordFault(err);
-      else
-        service.logger.info('request refused', {
-          error: (err as Error).name,
-          reason: (err as Error).message,
-        });
+      else service.recordRefused(err as Error);
       return errorResponse(err, http.requestId ?? context.awsRequestId);
     }
   };

@@ -20,11 +20,23 @@ export interface ApiRequest {
    * API); false when they are still percent-encoded (REST API).
    */
   pathDecoded: boolean;
+  /** The query string's parameters, decoded (a repeated one as API Gateway joins it). */
+  query: Record<string, string>;
   body: string | null;
   isBase64Encoded: boolean;
   /** API Gateway's request id, named in 500 answers. */
   requestId?: string;
 }
+
+// Own entries only, copied as data: the names are the caller's, checked by whoever reads them.
+const queryOf = (
+  parameters: Record<string, string | undefined> | null | undefined,
+): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(parameters ?? {}).filter((entry): entry is [string, string] => {
+      return typeof entry[1] === 'string';
+    }),
+  );
 
 const isV2 = (event: ApiEvent): event is APIGatewayProxyEventV2 =>
   (event as { version?: unknown }).version === '2.0';
@@ -69,6 +81,7 @@ export function toApiRequest(event: ApiEvent): ApiRequest {
       path,
       ...(isResource(resource) && lockId !== undefined ? { route: { resource, lockId } } : {}),
       pathDecoded: true,
+      query: queryOf(event.queryStringParameters),
       body: event.body ?? null,
       isBase64Encoded: event.isBase64Encoded ?? false,
       requestId: context.requestId,
@@ -82,6 +95,7 @@ export function toApiRequest(event: ApiEvent): ApiRequest {
       ? { route: { resource: event.resource, lockId } }
       : {}),
     pathDecoded: false,
+    query: queryOf(event.queryStringParameters),
     body: event.body ?? null,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: event.requestContext?.requestId,

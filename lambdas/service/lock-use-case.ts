@@ -3,14 +3,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { METRIC_NAMES } from '../../lib/contract/metric-names.js';
+import { LIST } from '../../lib/contract/list.js';
 import type { LockRequest, OutputOf } from '../../lib/contract/operations.js';
 import {
   createDocumentClient,
   createDynamoClient,
+  type ListOptions,
+  type ListResult,
   type LockEvent,
   LockHeld,
   LockManager,
   LockServiceUnavailable,
+  ValidationError,
 } from '../../lib/core/index.js';
 import type { ServiceConfig } from './config.js';
 
@@ -89,6 +93,41 @@ export class LockUseCase {
       if (err instanceof LockHeld)
         this.metrics.addMetric(METRIC_NAMES.refusals, MetricUnit.Count, 1);
       throw err;
+    } finally {
+      const ms = Math.round((performance.now() - started) * 1000) / 1000;
+      this.metrics.addMetric(METRIC_NAMES.latency, MetricUnit.Milliseconds, ms);
+      if (request.action === 'acquire' && (request.options.waitMs ?? 0) > 0) {
+        this.metrics.addMetric(METRIC_NAMES.waitTime, MetricUnit.Milliseconds, ms);
+      }
+    }
+  }
+
+  /**
+   * Logs a request refused as the caller's own (bad input, a held or lost lock) and counts bad
+   * input, for the dashboard's refusals (held vs invalid).
+   *
+   * @example catch (err) { if (isClientError(err)) service.recordRefused(err); }
+   */
+  recordRefused(err: Error): void {
+    if (err instanceof ValidationError) {
+      this.metrics.addMetric(METRIC_NAMES.invalidRequests, MetricUnit.Count, 1);
+    }
+    this.logger.info('request refused', { error: err.name, reason: err.message });
+  }
+
+  /**
+   * One page of the table's locks (see `LockManager.list`), its latency a metric like any
+   * operation's.
+   *
+   * @example const { locks, cursor } = await service.list({ prefix: 'orders/' });
+   */
+  async list(options: ListOptions): Promise<ListResult> {
+    this.logger.appendKeys({ action: LIST.action });
+    this.tracer.putAnnotation('action', LIST.action);
+    this.metrics.addMetadata('action', LIST.action);
+    const started = performance.now();
+    try {
+      return await this.locks.list(options);
     } finally {
       this.metrics.addMetric(
         METRIC_NAMES.latency,

@@ -9,6 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { ROUTES } from '../contract/http.js';
+import { LIST } from '../contract/list.js';
 
 /**
  * What {@link createLockHttpApi} needs from the lock service (its props, resolved to values).
@@ -93,6 +94,11 @@ export function createLockHttpApi(scope: Construct, options: LockHttpApiOptions)
       integration,
     });
   }
+  api.addRoutes({
+    path: LIST.path,
+    methods: [LIST.method as apigwv2.HttpMethod],
+    integration,
+  });
   const stage = new apigwv2.HttpStage(scope, 'HttpApiStage', {
     httpApi: api,
     stageName: options.stageName,

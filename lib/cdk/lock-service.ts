@@ -10,9 +10,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LockApiType } from './api-type.js';
 import { createLockHttpApi } from './http-api.js';
+import { createLockDashboard, type LockDashboardProps } from './lock-dashboard.js';
 import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
+import { LIST } from '../contract/list.js';
 import { OPERATIONS, type OperationName } from '../contract/operations.js';
 import { ValidationError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
@@ -57,6 +59,9 @@ const arnPathOf = (operation: OperationName) => OPERATIONS[operation].path.repla
 
 /** The only DynamoDB actions the lock core performs: every operation is one UpdateItem or one GetItem. */
 const TABLE_ACTIONS = ['dynamodb:UpdateItem', 'dynamodb:GetItem'] as const;
+
+/** What listing the locks needs on the table (a Scan; see `lib/core/lock-list.ts`). */
+const LIST_ACTIONS = ['dynamodb:Scan'] as const;
 
 /** What DynamoDB needs from a caller's principal to use a customer managed table key. */
 const KEY_ACTIONS = [
@@ -346,7 +351,7 @@ export class LockService extends Construct {
 
   /**
    * Lets `grantee` call the HTTP API: `execute-api:Invoke` on the routes of the given
-   * operations of this API's stage (all five when none are given). Nothing else.
+   * operations of this API's stage (all five, and the listing `GET /locks`, when none are given). Nothing else.
    *
    * @param grantee the principal to grant
    * @param operations the operations to allow; default all, including the operator's force release
@@ -361,6 +366,10 @@ export class LockService extends Construct {
       const { method } = OPERATIONS[operation];
       return this.api.arnForExecuteApi(method, arnPathOf(operation), this.apiStage.stageName);
     });
+    // Every route includes the listing of locks (`GET /locks`).
+    if (operations.length === 0) {
+      resourceArns.push(this.api.arnForExecuteApi(LIST.method, LIST.path, this.apiStage.stageName));
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -483,6 +492,34 @@ export class LockService extends Construct {
     return this.metric(METRIC_NAMES.latency, props);
   }
 
+  /** Acquires and other requests refused as invalid input (HTTP 400). @example locks.metricInvalidRequests() */
+  public metricInvalidRequests(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.invalidRequests, props);
+  }
+
+  /** Time in acquires that asked to wait, in ms. @example locks.metricWaitTime({ statistic: 'p99' }) */
+  public metricWaitTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.waitTime, { statistic: 'Average', ...props });
+  }
+
+  /** Locks and permits freed by the execution cleanup. @example locks.metricOwnerReleases() */
+  public metricOwnerReleases(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_NAMES.ownerReleases, props);
+  }
+
+  /**
+   * Adds a CloudWatch dashboard of the service, built from its own `metricXxx()` methods: its
+   * alarms; grants and takeovers; refusals, held vs invalid; force releases and lost leases;
+   * wait time; handler latency p50 and p99; each function's errors and throttles; the API's
+   * requests, 4XX and 5XX; the table's throttles and system errors; the execution cleanup's
+   * work. docs/operations.md says what each widget shows and what to do when it turns red.
+   *
+   * @example const dashboard = locks.addDashboard({ dashboardName: 'locks' });
+   */
+  public addDashboard(props?: LockDashboardProps): cloudwatch.Dashboard {
+    return createLockDashboard(this, props);
+  }
+
   /**
    * Lets `grantee` release everything an ended owner holds (`LockManager.releaseAllHeldBy`,
    * what the execution cleanup does): `dynamodb:UpdateItem` on this table, plus `kms:Decrypt`,
@@ -502,9 +539,33 @@ export class LockService extends Construct {
     return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));
   }
 
+  /**
+   * Lets `grantee` list the locks (`LockManager.list` through the `dynamodb` transport, what
+   * `lockctl ls --table` does): `dynamodb:Scan` on this table, plus `kms:Decrypt` and
+   * `kms:DescribeKey` on its key when `encryptionKey` is set. A Scan reads every lock, its
+   * holder and data: give it to operators. The service's functions have it for `GET /locks`.
+   *
+   * @example locks.grantListLocks(operatorRole);
+   */
+  public grantListLocks(grantee: iam.IGrantable): iam.Grant {
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...LIST_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    if (!this.encryptionKey) return grant;
+    return grant.combine(this.encryptionKey.grant(grantee, 'kms:Decrypt', 'kms:DescribeKey'));
+  }
+
   private createFunction(id: string, options: LockFunctionOptions): lambda.Function {
     const fn = createLockFunction(this, id, options);
-    this.grantTableAccess(fn);
+    // What grantTableAccess and grantListLocks give, in one statement each for table and key.
+    iam.Grant.addToPrincipal({
+      grantee: fn,
+      actions: [...TABLE_ACTIONS, ...LIST_ACTIONS],
+      resourceArns: [this.table.tableArn],
+    });
+    this.encryptionKey?.grant(fn, ...KEY_ACTIONS);
     return fn;
   }
 
@@ -601,7 +662,9 @@ export class LockService extends Construct {
       // Other methods reach the handler, which answers 405 with a JSON error, as locally.
       resource.addMethod('ANY', undefined, withLockId);
     }
-    const locks = api.root.resourceForPath('/locks');
+    const locks = api.root.resourceForPath(LIST.path);
+    // The listing of locks: its query parameters are checked by the handler, by name.
+    locks.addMethod(LIST.method, undefined, { requestValidator: validator });
     // Unknown paths reach the handler too (404 with a JSON error) instead of API Gateway's
     // 403 "Missing Authentication Token". Still IAM-authorized, like every method.
     api.root.addMethod('ANY', undefined, { requestValidator: validator });

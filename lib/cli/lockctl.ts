@@ -11,9 +11,16 @@ import {
   type OperationName,
   type OutputOf,
 } from '../contract/operations.js';
-import { LockHeld, LockLost, LockServiceUnavailable, ValidationError } from '../core/errors.js';
-import type { Grant } from '../core/lock-manager.js';
+import {
+  LockHeld,
+  LockLost,
+  LockServiceUnavailable,
+  ValidationError,
+} from '../core/errors.js';
+import type { Grant, LockState } from '../core/lock-manager.js';
+import { LIST } from '../contract/list.js';
 import { formatDuration, parseDuration } from './durations.js';
+import { listCommand, LS_PAGE_SIZE, watchCommand, watchOptions } from './inspect.js';
 import { EXIT } from './exit-codes.js';
 import { CREATE_TABLE_USAGE, createTable } from './create-table.js';
 import { runCommand } from './run-command.js';
@@ -44,6 +51,8 @@ Usage:
 ${OPERATION_NAMES.map((operation) => `  ${usageOf(operation)}`).join('\n')}
   lockctl run LOCKID [--owner ID] [--permits N] [--lease 30s] [--wait 0s] [--grace 10s] -- COMMAND [ARGS...]
   ${CREATE_TABLE_USAGE}
+  lockctl ${LIST.command} [PREFIX] [--all] [--json]
+  lockctl watch LOCKID [--interval 1s] [--count N] [--json]
 
 Where the service is (pick one):
   --endpoint URL              the HTTP API (default ${DEFAULT_ENDPOINT}, this repository's
@@ -69,6 +78,11 @@ Options:
                   DynamoDB request with --table (default 3s), each API request or invocation
                   beyond the wait it asks for (default 10s)
   --json          print JSON instead of readable text (errors too)
+  --all           ls: free locks too (default: held ones only)
+  --interval D    watch: time between two reads of the lock (default 1s, at least 250ms)
+  --count N       watch: stop after N reads (default: until Ctrl-C)
+  --json          print JSON instead of readable text (errors too; ls and watch: one
+                  object per line)
   -h, --help      show this help
 
 create-table makes the lock table as the CDK's LockService does (key, TTL, on-demand); it
@@ -77,6 +91,11 @@ succeeds when the table already exists with that shape.
 run holds the lock while COMMAND runs, renewing it every third of the lease, with
 LOCK_ID, LOCK_OWNER and LOCK_TOKEN in COMMAND's environment. If the lock is lost, COMMAND
 gets SIGTERM, then SIGKILL after the grace period. The lock is always released at the end.
+
+ls lists locks page by page (${LS_PAGE_SIZE} a request): id, holder (a semaphore's permits in use,
+n/N), token, expires in, held for, transitions (times it changed hands), waiting callers. It
+scans the whole table: see docs/operations.md for its cost. watch reads one lock once per
+--interval (one request each) and prints a line whenever it changes, until Ctrl-C.
 
 Exit codes:
   0    success (run: COMMAND's own exit code, 128+N if a signal N ended it)
@@ -100,6 +119,9 @@ const OPTIONS = {
   function: { type: 'string' },
   grace: { type: 'string' },
   timeout: { type: 'string' },
+  all: { type: 'boolean' },
+  interval: { type: 'string' },
+  count: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -178,6 +200,18 @@ function describeGrant(verb: string, grant: Grant): string {
   ].join('\n');
 }
 
+/** A lock's history as `get` reads it: since when it is held, how often it changed hands. */
+function history(state: LockState): string {
+  const parts = [
+    ...(state.acquiredAt === undefined
+      ? []
+      : [`held for ${formatDuration(Math.max(0, Date.now() - state.acquiredAt))}`]),
+    ...(state.transitions === undefined ? [] : [`${state.transitions} transitions`]),
+    ...(state.waiting ? [`${state.waiting} waiting`] : []),
+  ];
+  return parts.length > 0 ? `; ${parts.join(', ')}` : '';
+}
+
 /** How each operation's answer reads without `--json`. */
 const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) => string } = {
   acquire: (grant) => describeGrant('acquired', grant),
@@ -195,8 +229,8 @@ const DESCRIBE: { [O in OperationName]: (result: OutputOf<O>, lockId: string) =>
           ),
         ].join('\n')
       : state.held
-        ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}`
-        : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}`,
+        ? `"${lockId}" is held by ${state.owner}, token ${state.token}, until ${new Date(state.expiresAt ?? 0).toISOString()}${history(state)}`
+        : `"${lockId}" is free${state.token === undefined ? '' : ` (last token ${state.token})`}${history(state)}`,
   forceRelease: ({ released }, lockId) =>
     released ? `force-released "${lockId}"` : `"${lockId}" was not held`,
 };
@@ -259,6 +293,11 @@ export async function main(
       checkTargetFlags(flags);
       return await createTable(positionals.slice(1), flags, out, err);
     }
+    if (verb === LIST.command || verb === 'watch') {
+      if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+      if (command.length > 0) throw new UsageError('only run takes -- COMMAND');
+      return await inspect(verb, lockId, flags, out);
+    }
     if (lockId === undefined) throw new UsageError(`${verb} needs a LOCKID`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     if (verb !== 'run' && command.length > 0) throw new UsageError('only run takes -- COMMAND');
@@ -274,6 +313,41 @@ export async function main(
   } catch (e) {
     return failure(e, lockId, flags, out, err);
   }
+}
+
+/** `ls` and `watch` (see inspect.ts); `watch` ends at Ctrl-C, or after `--count` reads. */
+async function inspect(
+  verb: string,
+  lockId: string | undefined,
+  flags: Flags,
+  out: NodeJS.WritableStream,
+): Promise<number> {
+  const json = flags.json === true;
+  if (verb === LIST.command) {
+    await listCommand(await clientFor(flags), lockId, { all: flags.all === true, json }, out);
+    return EXIT.ok;
+  }
+  if (lockId === undefined) throw new UsageError('watch needs a LOCKID');
+  const count =
+    typeof flags.count === 'string'
+      ? (READERS.integer('--count', flags.count) as number)
+      : undefined;
+  const timing = watchOptions(
+    typeof flags.interval === 'string' ? flags.interval : undefined,
+    count,
+  );
+  const client = await clientFor(flags);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await watchCommand(client, lockId, { ...timing, json }, stop.signal, out);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return EXIT.ok;
 }
 
 /** `run`: the command under `withLock`, stopped if the lock is lost. */

@@ -2,6 +2,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { SignatureV4 } from '@smithy/signature-v4';
 import { fromHttpError } from '../contract/error-codec.js';
 import { pathFor } from '../contract/http.js';
+import { LIST, type ListOptions, listPath, type ListResult } from '../contract/list.js';
 import { OPERATIONS, type OperationName, type OutputOf } from '../contract/operations.js';
 import { LockServiceUnavailable } from '../core/errors.js';
 import { parseRequestTimeoutMs, withinTimeout } from '../core/request-timeout.js';
@@ -88,9 +89,24 @@ export class HttpTransport extends RemoteTransport {
     fields: Record<string, unknown>,
   ): Promise<OutputOf<O>> {
     const { method } = OPERATIONS[operation];
-    // The base may carry a stage path (`/prod/`): routes are relative to it.
-    const url = new URL(pathFor(operation, lockId).slice(1), this.base);
     const payload = method === 'POST' ? JSON.stringify(fields) : undefined;
+    return this.exchange<OutputOf<O>>(method, pathFor(operation, lockId), payload, lockId, fields);
+  }
+
+  protected sendList(fields: ListOptions): Promise<ListResult> {
+    return this.exchange<ListResult>(LIST.method, listPath(fields), undefined, '', {});
+  }
+
+  private async exchange<T>(
+    method: string,
+    path: string,
+    payload: string | undefined,
+    lockId: string,
+    // The request's fields: a wait it asks the service for lengthens its timeout.
+    fields: Record<string, unknown>,
+  ): Promise<T> {
+    // The base may carry a stage path (`/prod/`): routes are relative to it.
+    const url = new URL(path.slice(1), this.base);
     const headers = await this.headers(method, url, payload);
     // One timeout covers the answer's headers and its body.
     const { response, text } = await reaching(`the lock API at ${url.href}`, () =>
@@ -105,7 +121,7 @@ export class HttpTransport extends RemoteTransport {
     );
     if (!response.ok) throw fromHttpError(response.status, text, lockId);
     try {
-      return JSON.parse(text) as OutputOf<O>;
+      return JSON.parse(text) as T;
     } catch (cause) {
       throw new LockServiceUnavailable(
         `the lock API answered ${response.status} with a body that is not JSON`,
@@ -132,6 +148,7 @@ export class HttpTransport extends RemoteTransport {
         ...(url.port ? { port: Number(url.port) } : {}),
         // The signature covers the path exactly as sent, percent-encoding included.
         path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
         headers,
         body: payload,
       }),

@@ -1,5 +1,6 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type FunctionErrorPayload, fromFunctionError } from '../contract/error-codec.js';
+import { LIST, type ListOptions, type ListResult } from '../contract/list.js';
 import type { OperationName, OutputOf } from '../contract/operations.js';
 import { LockServiceUnavailable } from '../core/errors.js';
 import { parseRequestTimeoutMs, withinTimeout } from '../core/request-timeout.js';
@@ -46,21 +47,29 @@ export class LambdaTransport extends RemoteTransport {
     this.timeoutMs = parseRequestTimeoutMs(options.requestTimeoutMs, SERVICE_TIMEOUT_MS_DEFAULT);
   }
 
-  protected async send<O extends OperationName>(
+  protected send<O extends OperationName>(
     operation: O,
     lockId: string,
     fields: Record<string, unknown>,
   ): Promise<OutputOf<O>> {
+    return this.invoke<OutputOf<O>>({ action: operation, lockId, ...fields }, lockId);
+  }
+
+  protected sendList(fields: ListOptions): Promise<ListResult> {
+    return this.invoke<ListResult>({ action: LIST.action, ...fields }, '');
+  }
+
+  private async invoke<T>(event: Record<string, unknown>, lockId: string): Promise<T> {
     const { InvokeCommand, LambdaClient } = await lambdaSdk();
     this.client ??= new LambdaClient({});
     const client = this.client;
     const command = new InvokeCommand({
       FunctionName: this.functionName,
-      Payload: new TextEncoder().encode(JSON.stringify({ action: operation, lockId, ...fields })),
+      Payload: new TextEncoder().encode(JSON.stringify(event)),
     });
     const response = await reaching(`the lock function "${this.functionName}"`, () =>
       withinTimeout(
-        serviceRequestTimeout(this.timeoutMs, fields),
+        serviceRequestTimeout(this.timeoutMs, event),
         `the lock function "${this.functionName}"`,
         (abortSignal) => client.send(command, { abortSignal }),
       ),
@@ -78,6 +87,6 @@ export class LambdaTransport extends RemoteTransport {
     if (response.FunctionError) {
       throw fromFunctionError((payload ?? {}) as FunctionErrorPayload, lockId);
     }
-    return payload as OutputOf<O>;
+    return payload as T;
   }
 }

@@ -14,6 +14,8 @@ import {
   ValidationError,
   type AcquireOptions,
   type Grant,
+  type ListOptions,
+  type ListResult,
   type LockData,
   type LockManagerOptions,
   type LockState,
@@ -200,6 +202,16 @@ export class LockClient implements LockTransport {
   /** @example await client.release('reports', grant); */
   release(lockId: string, options: ReleaseOptions): Promise<ReleaseResult> {
     return this.transport.release(lockId, options);
+  }
+
+  /**
+   * One page of the table's locks, each as {@link get} shows it; pass `cursor` back for the
+   * next. A Scan of the table (see `LockManager.list` for its cost): for operators.
+   *
+   * @example const { locks, cursor } = await client.list({ prefix: 'orders/', limit: 50 });
+   */
+  list(options?: ListOptions): Promise<ListResult> {
+    return this.transport.list(options);
   }
 
   /** @example const { held } = await client.get('reports'); */

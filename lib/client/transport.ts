@@ -1,3 +1,4 @@
+import { LIST, type ListOptions, type ListResult } from '../contract/list.js';
 import { LockError, LockServiceUnavailable } from '../core/errors.js';
 import {
   type InputOf,
@@ -19,6 +20,9 @@ export type LockTransport = {
     lockId: string,
     ...input: NoInput extends InputOf<O> ? [input?: InputOf<O>] : [input: InputOf<O>]
   ) => Promise<OutputOf<O>>;
+} & {
+  /** One page of the table's locks (see `LockManager.list`). */
+  list(options?: ListOptions): Promise<ListResult>;
 };
 
 /**
@@ -55,6 +59,18 @@ export abstract class RemoteTransport implements LockTransport {
   forceRelease(lockId: string): Promise<OutputOf<'forceRelease'>> {
     return this.call('forceRelease', lockId, {});
   }
+
+  list(options: ListOptions = {}): Promise<ListResult> {
+    const fields = Object.fromEntries(
+      LIST.fields
+        .filter((name) => options[name] !== undefined)
+        .map((name) => [name, options[name]]),
+    );
+    return this.sendList(fields);
+  }
+
+  /** Sends a listing's fields (only the contract's), as {@link send} does an operation. */
+  protected abstract sendList(fields: ListOptions): Promise<ListResult>;
 
   private call<O extends OperationName>(
     operation: O,

@@ -10,6 +10,10 @@ export const METRIC_NAMES = {
   takeovers: 'Takeovers',
   /** Acquires answered with LockHeld (one per request, however long it waited). */
   refusals: 'Refusals',
+  /** Requests refused as invalid input (HTTP 400, `ValidationError`), on either edge. */
+  invalidRequests: 'InvalidRequests',
+  /** Time, in ms, in acquires that asked to wait (`waitMs` > 0), granted or not. */
+  waitTime: 'WaitTime',
   /** Acquires by the current holder answered with its existing grant (retries). */
   regrants: 'Regrants',
   renewals: 'Renewals',

@@ -20,6 +20,8 @@ export {
   LockManager,
   type AcquireOptions,
   type Grant,
+  type ListOptions,
+  type ListResult,
   type LockEvent,
   type LockManagerOptions,
   type LockState,

@@ -9,6 +9,9 @@ export const LIMITS = {
   dataMaxBytes: 4_096,
   /** Most permits a semaphore may have. */
   permitsMax: 1_000,
+  /** Locks in one page of `list`, unless it asks for fewer or more (up to the max). */
+  listLimitDefault: 100,
+  listLimitMax: 1_000,
   /**
    * DynamoDB's limit on one item (400 KB). A semaphore keeps all its permits in one item, so a
    * permit's owner and `data` must leave room for N permits of that size (see

@@ -17,6 +17,12 @@ export interface LockItem {
   data?: string;
   ttl?: number;
   permits?: number;
+  /** Epoch ms of the current grant (a lock's; a permit's is in its entry). */
+  acquiredAt?: number;
+  /** Times the lock changed hands (see `history.ts`); a semaphore's counts its new permits. */
+  transitions?: number;
+  /** Which owner had the last grant, as `{ [permitKey(owner)]: 0 }` (see `history.ts`). */
+  lastHolder?: Record<string, number>;
   holders?: Record<string, PermitEntry>;
   permitTokens?: Record<string, number>;
 }
@@ -26,6 +32,8 @@ export interface PermitEntry {
   owner: string;
   expiresAt: number;
   leaseMs: number;
+  /** Epoch ms the permit was granted (absent on permits granted before it was recorded). */
+  acquiredAt?: number;
   data?: string;
 }
 
@@ -43,6 +51,9 @@ export const ATTRIBUTE = {
   permits: 'permits',
   holders: 'holders',
   permitTokens: 'permitTokens',
+  acquiredAt: 'acquiredAt',
+  transitions: 'transitions',
+  lastHolder: 'lastHolder',
 } as const;
 
 /** `{ '#owner': 'owner', ... }` for the named attributes. */

@@ -29,6 +29,7 @@ export interface StoredPermit {
   token: number | undefined;
   expiresAt: number;
   leaseMs: number;
+  acquiredAt?: number;
   data?: string;
 }
 
@@ -49,6 +50,7 @@ export function permitsOf(item: LockItem | undefined): StoredPermit[] {
       token: typeof token === 'number' ? token : undefined,
       expiresAt: entry.expiresAt,
       leaseMs: entry.leaseMs,
+      ...(entry.acquiredAt === undefined ? {} : { acquiredAt: entry.acquiredAt }),
       ...(entry.data === undefined ? {} : { data: entry.data }),
     };
   });
@@ -76,10 +78,10 @@ const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /**
  * The most one permit adds to its semaphore's item: its `holders` entry
- * (`{ owner, expiresAt, leaseMs, data? }`) and its `permitTokens` entry, numbers at their
- * largest.
+ * (`{ owner, expiresAt, leaseMs, acquiredAt, data? }`) and its `permitTokens` entry, numbers at
+ * their largest.
  *
- * @example permitBytes(256, undefined) === 358
+ * @example permitBytes(256, undefined) === 378
  */
 export function permitBytes(ownerBytes: number, dataBytes: number | undefined): number {
   const entry =
@@ -87,6 +89,7 @@ export function permitBytes(ownerBytes: number, dataBytes: number | undefined): 
     (utf8('owner') + ownerBytes + ELEMENT_BYTES) +
     (utf8('expiresAt') + NUMBER_MAX_BYTES + ELEMENT_BYTES) +
     (utf8('leaseMs') + NUMBER_MAX_BYTES + ELEMENT_BYTES) +
+    (utf8('acquiredAt') + NUMBER_MAX_BYTES + ELEMENT_BYTES) +
     (dataBytes === undefined ? 0 : utf8('data') + dataBytes + ELEMENT_BYTES);
   const holder = PERMIT_KEY_BYTES + entry + ELEMENT_BYTES;
   const token = PERMIT_KEY_BYTES + NUMBER_MAX_BYTES + ELEMENT_BYTES;

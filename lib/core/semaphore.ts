@@ -15,8 +15,17 @@ export interface PermitHolder {
   owner: string;
   token: number;
   expiresAt: number;
+  leaseMs: number;
+  /** Epoch ms the permit was granted (absent on permits granted before it was recorded). */
+  acquiredAt?: number;
   data?: LockData;
 }
+
+/**
+ * A semaphore's history, in the write of each permit granted to a new holder (uses `:one` and
+ * `:zero`): `transitions` counts them after the first.
+ */
+const NEW_HOLDER = '#transitions = if_not_exists(#transitions, :zero) + :one';
 
 /** Attempts of one acquire before a contended semaphore answers with what it last saw. */
 const MAX_STEPS = 5;
@@ -51,7 +60,7 @@ export class Semaphores {
     let seen: LockItem | undefined;
     for (let step = 0; step < MAX_STEPS; step++) {
       const now = this.table.clock();
-      const entry = entryOf(owner, now + leaseMs, leaseMs, data);
+      const entry = entryOf(owner, now, leaseMs, data);
       try {
         const token = await this.addPermit(lockId, owner, permits, entry, now);
         return this.granted(lockId, owner, permits, token, entry, false);
@@ -243,7 +252,8 @@ export class Semaphores {
         // The permit's token and the counter are the same expression of the old counter.
         UpdateExpression:
           'SET #holders.#me = :entry, #permitTokens.#me = if_not_exists(#token, :now) + :one, ' +
-          '#token = if_not_exists(#token, :now) + :one, #permits = :permits, #ttl = :ttl',
+          '#token = if_not_exists(#token, :now) + :one, #permits = :permits, #ttl = :ttl, ' +
+          NEW_HOLDER,
         // Fewer than N entries, expired ones included, so the new one is at most the Nth; the
         // limit may change only while nobody holds a permit.
         ConditionExpression:
@@ -251,7 +261,7 @@ export class Semaphores {
           'size(#holders) < :permits AND ' +
           '(attribute_not_exists(#permits) OR #permits = :permits OR size(#holders) = :zero)',
         ExpressionAttributeNames: {
-          ...namesOf('holders', 'permitTokens', 'token', 'permits', 'ttl'),
+          ...namesOf('holders', 'permitTokens', 'token', 'permits', 'ttl', 'transitions'),
           '#me': permitKey(owner),
         },
         ExpressionAttributeValues: {
@@ -286,19 +296,22 @@ export class Semaphores {
         UpdateExpression:
           (own ? '' : 'REMOVE #holders.#old, #permitTokens.#old ') +
           'SET #holders.#me = :entry, #permitTokens.#me = #token + :one, #token = #token + :one, ' +
-          '#ttl = :ttl',
+          '#ttl = :ttl' +
+          (own ? '' : `, ${NEW_HOLDER}`),
         // Still the same expired permit: nobody renewed or replaced it since we looked.
         ConditionExpression:
           '#permitTokens.#old = :oldToken AND #holders.#old.#expiresAt <= :now' +
           (own ? '' : ' AND attribute_not_exists(#holders.#me)'),
         ExpressionAttributeNames: {
           ...namesOf('holders', 'permitTokens', 'token', 'expiresAt', 'ttl'),
+          ...(own ? {} : namesOf('transitions')),
           '#me': key,
           '#old': victim.key,
         },
         ExpressionAttributeValues: {
           ':entry': entry,
           ':one': 1,
+          ...(own ? {} : { ':zero': 0 }),
           ':oldToken': victim.token,
           ':now': now,
           ':ttl': this.ttl(now),
@@ -330,7 +343,8 @@ export class Semaphores {
         Key: { lockId },
         UpdateExpression:
           'SET #holders = :holders, #permitTokens = :tokens, #token = :token, ' +
-          '#permits = :permits, #ttl = :ttl REMOVE #owner, #expiresAt, #leaseMs, #data',
+          '#permits = :permits, #ttl = :ttl, #transitions = :zero ' +
+          'REMOVE #owner, #expiresAt, #leaseMs, #data, #acquiredAt, #lastHolder',
         ConditionExpression:
           'attribute_not_exists(#holders) AND (attribute_not_exists(#owner) OR #expiresAt <= :now) AND ' +
           (oldToken === undefined ? 'attribute_not_exists(#token)' : '#token = :oldToken'),
@@ -344,6 +358,9 @@ export class Semaphores {
           'expiresAt',
           'leaseMs',
           'data',
+          'acquiredAt',
+          'lastHolder',
+          'transitions',
         ),
         ExpressionAttributeValues: {
           ':holders': Object.fromEntries([[key, entry]]),
@@ -351,6 +368,7 @@ export class Semaphores {
           ':token': token,
           ':permits': permits,
           ':now': now,
+          ':zero': 0,
           ':ttl': this.ttl(now),
           ...(oldToken === undefined ? {} : { ':oldToken': oldToken }),
         },
@@ -478,6 +496,8 @@ export function semaphoreState(lockId: string, item: LockItem, now: number): Loc
       owner: permit.owner,
       token: permit.token ?? Number.NaN,
       expiresAt: permit.expiresAt,
+      leaseMs: permit.leaseMs,
+      ...(permit.acquiredAt === undefined ? {} : { acquiredAt: permit.acquiredAt }),
       ...(permit.data === undefined ? {} : { data: JSON.parse(permit.data) as LockData }),
     }));
   const permits = item.permits ?? holders.length;
@@ -485,6 +505,7 @@ export function semaphoreState(lockId: string, item: LockItem, now: number): Loc
     lockId,
     held: holders.length > 0,
     ...(item.token === undefined ? {} : { token: item.token }),
+    ...(item.transitions === undefined ? {} : { transitions: item.transitions }),
     permits,
     available: Math.max(0, permits - holders.length),
     holders,
@@ -493,13 +514,14 @@ export function semaphoreState(lockId: string, item: LockItem, now: number): Loc
 
 const entryOf = (
   owner: string,
-  expiresAt: number,
+  now: number,
   leaseMs: number,
   data: LockData | undefined,
 ): PermitEntry => ({
   owner,
-  expiresAt,
+  expiresAt: now + leaseMs,
   leaseMs,
+  acquiredAt: now,
   ...(data === undefined ? {} : { data: JSON.stringify(data) }),
 });
 

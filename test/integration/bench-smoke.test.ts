@@ -47,10 +47,14 @@ it('runs the whole benchmark briefly and reports every system with sane figures'
       '1',
       '--skip',
       'peer-defaults',
+      '--list-locks',
+      '200',
     ]);
     expect(run.stderr).not.toMatch(/not measured/);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('dynamodb-lock-client');
+    expect(run.stdout).toMatch(/list \(a Scan of the whole table\): 200 locks/);
+    expect(run.stdout).toMatch(/page size {2}100: [\d.]+ Scan requests, [\d.]+ read units/);
     expect(readFileSync(join(out, 'chart.svg'), 'utf8')).toMatch(/^<svg[^]*<\/svg>\n$/);
     const results = JSON.parse(readFileSync(join(out, 'latest.json'), 'utf8')) as BenchResults;
 

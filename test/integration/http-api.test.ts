@@ -158,12 +158,16 @@ describe.each(API_KINDS)('HTTP API over the local server (%s events)', (api) => 
       owner: 'w1',
       token: grant.token,
       expiresAt: grant.expiresAt,
+      leaseMs: grant.leaseMs,
+      acquiredAt: (grant.expiresAt as number) - (grant.leaseMs as number),
+      transitions: 0,
     });
     await call('POST', '/locks/state/release', { owner: 'w1', token: grant.token });
     expect((await call('GET', '/locks/state')).body).toEqual({
       lockId: 'state',
       held: false,
       token: grant.token,
+      transitions: 0,
     });
     expect(await call('GET', '/locks/never-used')).toMatchObject({
       status: 200,
@@ -181,10 +185,23 @@ describe.each(API_KINDS)('HTTP API over the local server (%s events)', (api) => 
     expect(renew.status).toBe(409);
   });
 
+  test.each(['/locks', '/locks/', '/locks?prefix=state&limit=5'])(
+    'GET %s lists locks, one page',
+    async (path) => {
+      const res = await call('GET', path);
+      expect(res.status).toBe(200);
+      expect(Array.isArray(res.body.locks)).toBe(true);
+    },
+  );
+
+  test('other methods on /locks answer 405 naming GET', async () => {
+    const res = await call('POST', '/locks', {});
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET');
+  });
+
   test.each([
     ['GET', '/'],
-    ['GET', '/locks'],
-    ['GET', '/locks/'],
     ['POST', '/locks/a/steal'],
     ['GET', '/locks/a/acquire/extra'],
     ['POST', '/unlock/a/acquire'],

@@ -52,6 +52,9 @@ describe('acquire', () => {
       owner: 'a',
       token: grant.token,
       expiresAt: grant.expiresAt,
+      leaseMs: 5_000,
+      acquiredAt: clock(),
+      transitions: 0,
     });
   });
 
@@ -142,7 +145,7 @@ describe('acquire', () => {
     expect((await manager().get(lockId)).data).toEqual({ job: 'nightly', n: 3 });
     await manager().release(lockId, grant);
     const state = await manager().get(lockId);
-    expect(state).toEqual({ lockId, held: false, token: grant.token });
+    expect(state).toEqual({ lockId, held: false, token: grant.token, transitions: 0 });
     expect((await rawItem(lockId))?.data).toBeUndefined();
   });
 });
@@ -303,6 +306,7 @@ describe('get', () => {
       lockId,
       held: false,
       token: grant.token,
+      transitions: 0,
     });
   });
 });

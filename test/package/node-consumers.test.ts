@@ -140,6 +140,8 @@ describe.each(['mjs', 'cjs'] as const)('a plain Node script (.%s)', (kind) => {
       lockId: tables(kind).lockId,
       held: false,
       token: result.second,
+      // worker-a, then withLock's own generated owner: one change of hands.
+      transitions: 1,
     });
   });
 
@@ -189,6 +191,7 @@ describe('lockctl from the installed package', () => {
       lockId: tables('mjs').lockId,
       held: false,
       token: script.second,
+      transitions: 1,
     });
   });
 

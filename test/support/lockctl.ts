@@ -10,6 +10,18 @@ export interface LockctlRun {
 }
 
 /**
+ * Starts `lockctl ARGS...` as given (the caller names the transport), with `env` added to the
+ * environment.
+ */
+export function spawnLockctl(args: string[], env: NodeJS.ProcessEnv = {}): LockctlRun {
+  const child = spawn(process.execPath, [LOCKCTL, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+  });
+  return collect(child);
+}
+
+/**
  * Starts `lockctl VERB LOCKID --table T --dynamodb-endpoint E REST...` against DynamoDB Local
  * (the table flags go before REST, which may hold `-- COMMAND`).
  */
@@ -27,6 +39,10 @@ export function startLockctl(args: string[], tableName: string): LockctlRun {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
   );
+  return collect(child);
+}
+
+function collect(child: ChildProcess): LockctlRun {
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));

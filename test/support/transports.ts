@@ -17,6 +17,8 @@ export type TransportName = (typeof TRANSPORT_NAMES)[number];
 export interface Transports {
   /** A new client over the named transport. */
   client(name: TransportName): LockClient;
+  /** Where the local HTTP API and the local Lambda Invoke endpoint listen. */
+  urls: { http: string; lambda: string };
   close(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startTransports(tableName: string): Promise<Transports> {
   };
   return {
     client: (name) => clients[name](),
+    urls: { http: server.url, lambda: lambda.url },
     async close() {
       await server.close();
       await lambda.close();

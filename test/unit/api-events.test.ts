@@ -43,11 +43,20 @@ describe('API Gateway events of both kinds', () => {
       path: '/locks/orders-42/acquire',
       route: { resource: '/locks/{lockId}/acquire', lockId: 'orders-42' },
       pathDecoded: true,
+      query: {},
       body: '{"owner":"w1"}',
       isBase64Encoded: false,
       requestId: 'req-1',
     });
     expect(parse(toRestEvent(sent))).toEqual(parse(toHttpApiEvent(sent)));
+  });
+
+  it('reads the query of a listing the same from both kinds', () => {
+    const sent = request('GET', `/locks?prefix=${encodeURIComponent('a b/🔒')}&limit=5`);
+    const rest = toApiRequest(toRestEvent(sent));
+    const http = toApiRequest(toHttpApiEvent(sent));
+    expect(rest.query).toEqual({ prefix: 'a b/🔒', limit: '5' });
+    expect(http.query).toEqual(rest.query);
   });
 
   it('decodes a REST lock id once, and takes an HTTP API one as API Gateway decoded it', () => {

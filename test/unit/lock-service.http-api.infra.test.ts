@@ -64,7 +64,8 @@ describe('LockService with apiType HTTP', () => {
       AuthorizationType: 'AWS_IAM',
     });
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes).toHaveLength(CONTRACT_ROUTE_KEYS.length + 1);
+    // The contract's routes, the listing (`GET /locks`) and `$default`.
+    expect(routes).toHaveLength(CONTRACT_ROUTE_KEYS.length + 2);
     for (const route of routes) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 

@@ -167,7 +167,7 @@ describe('LockService with default props', () => {
       }
     });
 
-    it('gives each function only UpdateItem and GetItem, on this table', () => {
+    it('gives each function only UpdateItem, GetItem and Scan (to list locks), on this table', () => {
       const table = logicalIdOf(template, 'AWS::DynamoDB::Table', {});
       const dynamo = allStatements(template).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('dynamodb:')),
@@ -176,7 +176,7 @@ describe('LockService with default props', () => {
       for (const statement of dynamo) {
         expect(statement).toEqual({
           Effect: 'Allow',
-          Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+          Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:Scan'],
           Resource: { 'Fn::GetAtt': [table, 'Arn'] },
         });
       }
@@ -480,7 +480,7 @@ describe('grant methods', () => {
     });
   }
 
-  it('grantInvokeApi grants execute-api:Invoke on the five lock routes, and nothing else', () => {
+  it('grantInvokeApi grants execute-api:Invoke on the five lock routes and the listing, and nothing else', () => {
     const { stack, locks, role, roleStatements } = consumer();
     const grant = locks.grantInvokeApi(role);
     expect(grant.success).toBe(true);
@@ -494,6 +494,7 @@ describe('grant methods', () => {
         'POST/locks/*/release',
         'GET/locks/*',
         'DELETE/locks/*',
+        'GET/locks',
       ].sort(),
     );
   });
@@ -519,6 +520,16 @@ describe('grant methods', () => {
         Action: 'lambda:InvokeFunction',
         Resource: { 'Fn::GetAtt': [direct, 'Arn'] },
       },
+    ]);
+  });
+
+  it('grantListLocks grants Scan on the table only', () => {
+    const { stack, locks, role, roleStatements } = consumer();
+    locks.grantListLocks(role);
+    const template = Template.fromStack(stack);
+    const table = logicalIdOf(template, 'AWS::DynamoDB::Table', {});
+    expect(roleStatements(template)).toEqual([
+      { Effect: 'Allow', Action: 'dynamodb:Scan', Resource: { 'Fn::GetAtt': [table, 'Arn'] } },
     ]);
   });
 
