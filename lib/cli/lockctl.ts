@@ -11,12 +11,7 @@ import {
   type OperationName,
   type OutputOf,
 } from '../contract/operations.js';
-import {
-  LockHeld,
-  LockLost,
-  LockServiceUnavailable,
-  ValidationError,
-} from '../core/errors.js';
+import { LockHeld, LockLost, LockServiceUnavailable, ValidationError } from '../core/errors.js';
 import type { Grant, LockState } from '../core/lock-manager.js';
 import { LIST } from '../contract/list.js';
 import { formatDuration, parseDuration } from './durations.js';

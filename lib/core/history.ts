@@ -11,7 +11,6 @@
 import { namesOf } from './lock-item.js';
 import { permitKey } from './semaphore-item.js';
 
-
 /**
  * The part of a lock's grant write that records its history, for an `UpdateExpression`'s SET
  * clause (starting with `, `; uses the write's `:now` and `:one`). A new item's first grant counts 0
