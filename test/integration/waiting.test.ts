@@ -33,6 +33,21 @@ afterAll(() => doc.destroy());
 
 const manager = () => new LockManager({ tableName, client: doc });
 
+/**
+ * The first slot as a waiter that then died leaves it: next in line, its last heartbeat at
+ * `seenAt`.
+ */
+async function plantSilentWaiter(lockId: string, owner: string, seenAt: number): Promise<void> {
+  await doc.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: { lockId },
+      UpdateExpression: 'SET waiter = :w, waiterSeen = :at, waiterSince = :at',
+      ExpressionAttributeValues: { ':w': owner, ':at': seenAt },
+    }),
+  );
+}
+
 /** A worker process (test/support/wait-worker.ts) and the JSON lines it has printed so far. */
 function startWorker(args: string[]): { child: ChildProcess; lines: Record<string, unknown>[] } {
   const child = spawn(
@@ -137,14 +152,7 @@ describe('waiting for a lock: what a caller leaves behind', () => {
     await locks.release(lockId, await locks.acquire(lockId, { owner: 'a' }));
     // The slot as a waiter that then died leaves it (its last heartbeat now).
     const diedAt = Date.now();
-    await doc.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { lockId },
-        UpdateExpression: 'SET waiter = :w, waiterSeen = :now, waiterSince = :now',
-        ExpressionAttributeValues: { ':w': 'dead', ':now': diedAt },
-      }),
-    );
+    await plantSilentWaiter(lockId, 'dead', diedAt);
     const refusal = await locks.acquire(lockId, { owner: 'b' }).catch((e: unknown) => e);
     expect(refusal).toBeInstanceOf(LockHeld);
     expect(refusal).toMatchObject({ owner: '', waiting: 1 });
@@ -161,14 +169,7 @@ describe('waiting for a lock: what a caller leaves behind', () => {
     const lockId = name('impatient');
     const locks = manager();
     await locks.release(lockId, await locks.acquire(lockId, { owner: 'a' }));
-    await doc.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { lockId },
-        UpdateExpression: 'SET waiter = :w, waiterSeen = :now, waiterSince = :now',
-        ExpressionAttributeValues: { ':w': 'dead', ':now': Date.now() },
-      }),
-    );
+    await plantSilentWaiter(lockId, 'dead', Date.now());
     // One caller every 150 ms, each waiting 200 ms and holding 20 ms (the old queue: 0 grants).
     let grants = 0;
     const callers: Promise<void>[] = [];
@@ -330,14 +331,7 @@ describe('waiting for a lock: a client that polls the service itself', () => {
       await locks.release(lockId, await locks.acquire(lockId, { owner: 'a' }));
       // A waiter next in line that went silent just now: a free lock held back for up to the bound.
       const now = Date.now();
-      await doc.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { lockId },
-          UpdateExpression: 'SET waiter = :w, waiterSeen = :now, waiterSince = :now',
-          ExpressionAttributeValues: { ':w': 'silent', ':now': now },
-        }),
-      );
+      await plantSilentWaiter(lockId, 'silent', now);
       const client = new LockClient({
         transport: 'lambda',
         functionName: 'lock-direct',
