@@ -12,6 +12,7 @@ import { LockApiType } from './api-type.js';
 import { createLockHttpApi } from './http-api.js';
 import { createLockDashboard, type LockDashboardProps } from './lock-dashboard.js';
 import { createLockFunction, type LockFunctionOptions } from './lock-function.js';
+import { leadingKeysCondition, parseLockScope, type LockScope } from './lock-scope.js';
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
 import { LIST } from '../contract/list.js';
@@ -402,14 +403,27 @@ export class LockService extends Construct {
    * `kms:Decrypt`, `kms:Encrypt`, `kms:GenerateDataKey` and `kms:DescribeKey` on its key when
    * `encryptionKey` is set. Nothing else. The handlers get exactly this.
    *
+   * Without `scope` it covers every lock id ("all locks", for a single-team deployment). With
+   * `scope` the table actions carry the condition `ForAllValues:StringLike` on
+   * `dynamodb:LeadingKeys` (`team-a/*` for the prefix `team-a/`): only items whose `lockId`
+   * starts with a granted prefix. IAM cannot tell a release from a force release (both are
+   * `UpdateItem` on the lock's item), so a table grant always allows force releasing the locks
+   * in its scope; nor does a scoped grant cover the owner registry (`trackOwner`), whose items
+   * are keyed outside every lock id.
+   *
+   * @param scope the lock id prefixes to allow; default every lock id
+   *
    * @example
-   * locks.grantTableAccess(batchJobRole);
+   * locks.grantTableAccess(batchJobRole); // all locks
+   * locks.grantTableAccess(teamARole, { prefixes: ['team-a/'] }); // only ids starting team-a/
    */
-  public grantTableAccess(grantee: iam.IGrantable): iam.Grant {
+  public grantTableAccess(grantee: iam.IGrantable, scope?: LockScope): iam.Grant {
+    const conditions = scope ? leadingKeysCondition(parseLockScope(scope)) : undefined;
     const grant = iam.Grant.addToPrincipal({
       grantee,
       actions: [...TABLE_ACTIONS],
       resourceArns: [this.table.tableArn],
+      ...(conditions ? { conditions } : {}),
     });
     if (!this.encryptionKey) return grant;
     return grant.combine(this.encryptionKey.grant(grantee, ...KEY_ACTIONS));

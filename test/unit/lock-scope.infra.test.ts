@@ -1,0 +1,112 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { LockService } from '../../lib/cdk/lock-service.js';
+import type { LockScope } from '../../lib/cdk/lock-scope.js';
+import { ValidationError } from '../../lib/core/errors.js';
+
+// Template assertions need no bundle: skip esbuild here.
+const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
+
+function consumer(encryptionKey = false) {
+  const app = new App({ context: NO_BUNDLING });
+  const stack = new Stack(app, 'Consumer');
+  const key = encryptionKey ? new kms.Key(stack, 'Key') : undefined;
+  const locks = new LockService(stack, 'Locks', { encryptionKey: key });
+  const role = new iam.Role(stack, 'TeamA', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  });
+  return { stack, locks, role };
+}
+
+/** The statements of the policies attached to `role` (found by its Ref, never a spelled logical id). */
+function statementsOf(stack: Stack, role: iam.Role): Record<string, unknown>[] {
+  const roleRef = { Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) };
+  const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([roleRef]) },
+  });
+  return Object.values(policies).flatMap(
+    (p) =>
+      (p as { Properties: { PolicyDocument: { Statement: [] } } }).Properties.PolicyDocument
+        .Statement,
+  );
+}
+
+describe('grantTableAccess with a scope', () => {
+  it('conditions UpdateItem and GetItem on dynamodb:LeadingKeys, ForAllValues:StringLike prefix*', () => {
+    const { stack, locks, role } = consumer();
+    locks.grantTableAccess(role, { prefixes: ['team-a/', 'shared/team-a-'] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: Match.arrayWith([{ Ref: stack.getLogicalId(role.node.defaultChild as iam.CfnRole) }]),
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+            Resource: Match.anyValue(),
+            Condition: {
+              'ForAllValues:StringLike': {
+                'dynamodb:LeadingKeys': ['team-a/*', 'shared/team-a-*'],
+              },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  it('leaves no table statement without the condition', () => {
+    const { stack, locks, role } = consumer();
+    locks.grantTableAccess(role, { prefixes: ['team-a/'] });
+    const tableStatements = statementsOf(stack, role).filter((s) =>
+      JSON.stringify(s.Action).includes('dynamodb:'),
+    );
+    expect(tableStatements).toHaveLength(1);
+    expect(tableStatements[0]!.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['team-a/*'] },
+    });
+  });
+
+  it('still grants the key actions on a customer managed key (KMS has no lock id to scope by)', () => {
+    const { stack, locks, role } = consumer(true);
+    locks.grantTableAccess(role, { prefixes: ['team-a/'] });
+    const actions = statementsOf(stack, role).flatMap((s) => [s.Action].flat());
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'kms:Decrypt',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:DescribeKey',
+      ]),
+    );
+  });
+
+  it('without a scope grants all locks, with no condition (single-team default)', () => {
+    const { stack, locks, role } = consumer();
+    locks.grantTableAccess(role);
+    const [statement, ...rest] = statementsOf(stack, role);
+    expect(rest).toHaveLength(0);
+    expect(statement!.Condition).toBeUndefined();
+  });
+
+  it.each<[string, LockScope]>([
+    ['no prefixes', { prefixes: [] }],
+    ['an empty prefix (every id)', { prefixes: [''] }],
+    ['a * wildcard', { prefixes: ['team-*'] }],
+    ['a ? wildcard', { prefixes: ['team-?/'] }],
+    ['the reserved U+0000', { prefixes: ['\u0000owner:'] }],
+    ['a non-string', { prefixes: [42 as unknown as string] }],
+  ])('refuses %s at synth with a ValidationError naming prefixes', (_, scope) => {
+    const { locks, role } = consumer();
+    let caught: unknown;
+    try {
+      locks.grantTableAccess(role, scope);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ValidationError);
+    expect((caught as ValidationError).field).toBe('prefixes');
+  });
+});
