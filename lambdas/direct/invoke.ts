@@ -15,6 +15,7 @@ import {
 } from '../../lib/contract/operations.js';
 import { LIST, parseListRequest } from '../../lib/contract/list.js';
 import {
+  AccessDenied,
   LIMITS,
   type ListOptions,
   type ListResult,
@@ -22,6 +23,7 @@ import {
   ValidationError,
 } from '../../lib/core/index.js';
 import { parseObject } from '../../lib/core/validation.js';
+import { ConfigError } from '../service/config.js';
 import { InternalError } from '../service/internal-error.js';
 import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
 
@@ -104,6 +106,40 @@ function withinInvocation(request: LockRequest, context: Context): LockRequest {
   };
 }
 
+/** What a direct invocation function may run, set by the construct that deploys it. */
+export interface InvokeHandlerOptions {
+  /**
+   * The lock operations this function runs; any other is refused with `AccessDenied` before
+   * the table is touched. The listing is not a lock operation and is unaffected.
+   *
+   * @default every operation (an operator's function, or a local one)
+   */
+  readonly actions?: readonly OperationName[];
+}
+
+/**
+ * Reads `LOCK_ACTIONS`, the comma-separated operations a deployed direct function runs:
+ * unset means every operation; an unknown name fails the cold start, naming the variable.
+ *
+ * @example readAllowedActions({ LOCK_ACTIONS: 'acquire,renew,release,get' })
+ */
+export function readAllowedActions(
+  env: Record<string, string | undefined>,
+): readonly OperationName[] | undefined {
+  const raw = env.LOCK_ACTIONS?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  return raw.split(',').map((name) => {
+    const action = name.trim();
+    if (!isOperation(action)) {
+      throw new ConfigError(
+        'LOCK_ACTIONS',
+        `must list operations of ${OPERATION_NAMES.join(', ')}`,
+      );
+    }
+    return action;
+  });
+}
+
 /**
  * Builds the direct invocation handler over a service; `invoke.handler.ts` builds the deployed
  * one from the environment. A refusal is thrown as the lock outcome's own type (the Lambda
@@ -113,12 +149,21 @@ function withinInvocation(request: LockRequest, context: Context): LockRequest {
  * const handler = createInvokeHandler(new LockUseCase(readConfig(process.env)));
  * await handler({ action: 'get', lockId: 'reports' }, context);
  */
-export function createInvokeHandler(service: LockUseCase): InvokeHandler {
+export function createInvokeHandler(
+  service: LockUseCase,
+  options: InvokeHandlerOptions = {},
+): InvokeHandler {
+  const allowed = new Set<OperationName>(options.actions ?? OPERATION_NAMES);
   const handle = async (event: unknown, context: Context): Promise<LockResponse | ListResult> => {
     try {
       const list = parseListEvent(event);
       if (list !== undefined) return await service.list(list);
       const request = withinInvocation(parseInvokeEvent(event), context);
+      if (!allowed.has(request.action)) {
+        throw new AccessDenied(
+          `${request.action} is not allowed through this function: it is kept for operators`,
+        );
+      }
       return await service.execute(request);
     } catch (err) {
       if (err instanceof LockError) {

@@ -1,6 +1,13 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { encodeError } from '../../lib/contract/error-codec.js';
-import { FencedOut, LockError, LockHeld, LockLost, ValidationError } from '../../lib/core/index.js';
+import {
+  AccessDenied,
+  FencedOut,
+  LockError,
+  LockHeld,
+  LockLost,
+  ValidationError,
+} from '../../lib/core/index.js';
 import { InternalError } from '../service/internal-error.js';
 
 /** No route matches the request's path. */
@@ -58,6 +65,7 @@ export const isClientError = (err: unknown): boolean =>
 /** The status of each answer the caller caused; the only place that knows status codes. */
 function statusOf(err: Error): number {
   if (err instanceof ValidationError) return 400;
+  if (err instanceof AccessDenied) return 403;
   if (err instanceof NotFound) return 404;
   if (err instanceof MethodNotAllowed) return 405;
   if (err instanceof LockHeld || err instanceof LockLost || err instanceof FencedOut) return 409;

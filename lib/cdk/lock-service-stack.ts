@@ -56,5 +56,9 @@ export class LockServiceStack extends Stack {
       value: this.lockService.directFunction.functionArn,
       description: 'ARN of the direct-invocation function (Step Functions, Lambda.invoke)',
     });
+    new CfnOutput(this, 'OperatorFunctionName', {
+      value: this.lockService.operatorFunction.functionName,
+      description: "The operators' direct function (every action, forceRelease included)",
+    });
   }
 }

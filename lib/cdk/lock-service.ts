@@ -16,7 +16,12 @@ import { leadingKeysCondition, parseLockScope, type LockScope } from './lock-sco
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
 import { LIST } from '../contract/list.js';
-import { OPERATIONS, type OperationName } from '../contract/operations.js';
+import {
+  OPERATIONS,
+  OPERATOR_OPERATIONS,
+  type OperationName,
+  WORKER_OPERATIONS,
+} from '../contract/operations.js';
 import { ValidationError } from '../core/errors.js';
 import { LIMITS } from '../core/limits.js';
 import { LOCK_TABLE_SCHEMA } from '../core/table-schema.js';
@@ -46,7 +51,7 @@ export enum LockOperation {
   RELEASE = 'release',
   /** `GET /locks/{lockId}` */
   GET = 'get',
-  /** `DELETE /locks/{lockId}` (operator force release: evicts any holder) */
+  /** `DELETE /locks/{lockId}` (operator force release: evicts any holder; see {@link LockService.grantOperator}) */
   FORCE_RELEASE = 'forceRelease',
 }
 
@@ -226,9 +231,12 @@ export interface LockServiceProps {
  *
  * Two ways in:
  * - the HTTP API (`url`): `POST /locks/{lockId}/acquire|renew|release`, `GET /locks/{lockId}`,
- *   `DELETE /locks/{lockId}`; give callers {@link grantInvokeApi};
+ *   `DELETE /locks/{lockId}`; give callers {@link grantInvokeApi} (operators {@link grantOperator});
  * - the direct-invocation function (`directFunction`), for Step Functions and Lambdas calling
  *   `Lambda.invoke` with `{ action, lockId, ... }`; give callers {@link grantInvokeFunctions}.
+ *
+ * Force release evicts any holder: it is an operator's action, given by {@link grantOperator}
+ * (its API route and `operatorFunction`); worker grants leave it out.
  *
  * The construct acknowledges the cdk-nag AwsSolutions findings that are deliberate parts of
  * this design, each with its reason (see `acknowledgeNagFindings`).
@@ -243,8 +251,17 @@ export class LockService extends Construct {
   public readonly table: dynamodb.Table;
   /** The function behind every API route (API Gateway proxy events). */
   public readonly apiFunction: lambda.Function;
-  /** The function for direct invocation (`{ action, lockId, ... }`) by Step Functions and Lambdas. */
+  /**
+   * The function for direct invocation (`{ action, lockId, ... }`) by Step Functions and
+   * Lambdas: the workers' operations (acquire, renew, release, get) and the listing. It refuses
+   * `forceRelease` with `AccessDenied`; operators invoke {@link operatorFunction}.
+   */
   public readonly directFunction: lambda.Function;
+  /**
+   * The operators' direct-invocation function: the same handler running every action,
+   * `forceRelease` included. Give it with {@link grantOperator}.
+   */
+  public readonly operatorFunction: lambda.Function;
   /** Which kind of API Gateway API fronts `apiFunction`. */
   public readonly apiType: LockApiType;
   /**
@@ -318,10 +335,19 @@ export class LockService extends Construct {
       timeout: API_GATEWAY_TIMEOUT,
       environment: { ...commonEnv, ...optionalEnv('MAX_HTTP_WAIT_MS', props.maxHttpWaitMs) },
     });
+    // Lambda cannot narrow an invoke permission by the event's action, so the operator's
+    // action has its own function: the workers' one refuses it (LOCK_ACTIONS).
     this.directFunction = this.createFunction('DirectFunction', {
       ...functionOptions,
       asset: 'direct',
       description: 'Lock service: direct invocation { action, lockId, ... }',
+      timeout: props.directFunctionTimeout ?? Duration.minutes(1),
+      environment: { ...commonEnv, LOCK_ACTIONS: WORKER_OPERATIONS.join(',') },
+    });
+    this.operatorFunction = this.createFunction('OperatorFunction', {
+      ...functionOptions,
+      asset: 'direct',
+      description: 'Lock service: operator direct invocation (every action, forceRelease included)',
       timeout: props.directFunctionTimeout ?? Duration.minutes(1),
       environment: commonEnv,
     });
@@ -352,22 +378,22 @@ export class LockService extends Construct {
 
   /**
    * Lets `grantee` call the HTTP API: `execute-api:Invoke` on the routes of the given
-   * operations of this API's stage (all five, and the listing `GET /locks`, when none are given). Nothing else.
+   * operations of this API's stage. With none given, the workers' routes: acquire, renew,
+   * release, get and the listing `GET /locks`, but not the operator's force release
+   * (`DELETE /locks/{lockId}`), which {@link grantOperator} gives. Nothing else.
    *
    * @param grantee the principal to grant
-   * @param operations the operations to allow; default all, including the operator's force release
+   * @param operations the operations to allow; default the workers' four and the listing.
+   *   Naming `LockOperation.FORCE_RELEASE` here grants its route too (an operator grant by choice).
    *
    * @example
-   * locks.grantInvokeApi(clientRole); // every route
+   * locks.grantInvokeApi(clientRole); // the workers' routes
    * locks.grantInvokeApi(readerRole, LockOperation.GET); // only GET /locks/{lockId}
    */
   public grantInvokeApi(grantee: iam.IGrantable, ...operations: LockOperation[]): iam.Grant {
-    const chosen = operations.length > 0 ? operations : Object.values(LockOperation);
-    const resourceArns = [...new Set(chosen)].map((operation) => {
-      const { method } = OPERATIONS[operation];
-      return this.api.arnForExecuteApi(method, arnPathOf(operation), this.apiStage.stageName);
-    });
-    // Every route includes the listing of locks (`GET /locks`).
+    const chosen = operations.length > 0 ? operations : WORKER_OPERATIONS;
+    const resourceArns = this.routeArns(chosen);
+    // The workers' default includes the listing of locks (`GET /locks`).
     if (operations.length === 0) {
       resourceArns.push(this.api.arnForExecuteApi(LIST.method, LIST.path, this.apiStage.stageName));
     }
@@ -379,10 +405,10 @@ export class LockService extends Construct {
   }
 
   /**
-   * Lets `grantee` invoke the direct-invocation function: `lambda:InvokeFunction` on
-   * `directFunction` (its unqualified ARN). Nothing else. The function runs every action,
-   * including `forceRelease`, so give it to trusted callers. The API function is not included:
-   * only API Gateway invokes it.
+   * Lets `grantee` invoke the workers' direct-invocation function: `lambda:InvokeFunction` on
+   * `directFunction` (its unqualified ARN). Nothing else. That function runs acquire, renew,
+   * release, get and the listing, and refuses `forceRelease` with `AccessDenied`. The API
+   * function is not included: only API Gateway invokes it.
    *
    * For a Step Functions `LambdaInvoke` task on `directFunction` the task grants this itself.
    *
@@ -394,6 +420,38 @@ export class LockService extends Construct {
       grantee,
       actions: ['lambda:InvokeFunction'],
       resourceArns: [this.directFunction.functionArn],
+    });
+  }
+
+  /**
+   * Lets `grantee` act as an operator: force release (which evicts any holder) on every way in
+   * that has it, `execute-api:Invoke` on `DELETE /locks/{lockId}` and `lambda:InvokeFunction` on
+   * `operatorFunction` (which runs every action). Give workers {@link grantInvokeApi} or
+   * {@link grantInvokeFunctions} instead. On the table, a force release is an `UpdateItem` like
+   * a release, so {@link grantTableAccess} cannot keep it from anyone it grants.
+   *
+   * @example
+   * locks.grantOperator(onCallRole);
+   */
+  public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['execute-api:Invoke'],
+      resourceArns: this.routeArns(OPERATOR_OPERATIONS),
+    }).combine(
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['lambda:InvokeFunction'],
+        resourceArns: [this.operatorFunction.functionArn],
+      }),
+    );
+  }
+
+  /** The execute-api ARNs of the operations' routes on this API's stage. */
+  private routeArns(operations: readonly OperationName[]): string[] {
+    return [...new Set(operations)].map((operation) => {
+      const { method } = OPERATIONS[operation];
+      return this.api.arnForExecuteApi(method, arnPathOf(operation), this.apiStage.stageName);
     });
   }
 

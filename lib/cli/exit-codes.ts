@@ -9,4 +9,6 @@ export const EXIT = {
   held: 75,
   /** The lock was lost: a renew was refused, or `run` lost its lease while the command ran. */
   lost: 76,
+  /** The caller may not do this (`AccessDenied`: an operator's action, or outside its scope). */
+  denied: 77,
 } as const;

@@ -11,7 +11,13 @@ import {
   type OperationName,
   type OutputOf,
 } from '../contract/operations.js';
-import { LockHeld, LockLost, LockServiceUnavailable, ValidationError } from '../core/errors.js';
+import {
+  AccessDenied,
+  LockHeld,
+  LockLost,
+  LockServiceUnavailable,
+  ValidationError,
+} from '../core/errors.js';
 import type { Grant, LockState } from '../core/lock-manager.js';
 import { LIST } from '../contract/list.js';
 import { formatDuration, parseDuration } from './durations.js';
@@ -98,6 +104,7 @@ Exit codes:
   ${EXIT.unavailable}   the service or DynamoDB failed or could not be reached
   ${EXIT.held}   the lock is held by someone else (not acquired within --wait)
   ${EXIT.lost}   the lock was lost (renew refused, or lost while run's COMMAND ran)
+  ${EXIT.denied}   access denied (an operator's action, or a lock outside the caller's scope)
 `;
 
 /** Every field's flag, plus where the service is and how to print. */
@@ -405,6 +412,10 @@ function failure(
   if (e instanceof LockLost) {
     err.write(`lockctl: ${e.message}\n`);
     return EXIT.lost;
+  }
+  if (e instanceof AccessDenied) {
+    err.write(`lockctl: access denied: ${e.message}\n`);
+    return EXIT.denied;
   }
   if (e instanceof LockServiceUnavailable) {
     err.write(`lockctl: ${faultMessage(e, flags)}\n`);

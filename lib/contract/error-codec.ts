@@ -2,6 +2,7 @@
 // lockctl encode with it, the HTTP and Lambda transports decode with it. A lock outcome comes
 // back as the same class with the same fields; anything else is a LockServiceUnavailable.
 import {
+  AccessDenied,
   type ErrorBody,
   FencedOut,
   LockError,
@@ -19,7 +20,8 @@ const number = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) ? value : Number.NaN;
 
 /** The wire `error` (and Lambda error type) of each lock outcome: its class name. */
-export type OutcomeName = 'LockHeld' | 'LockLost' | 'ValidationError' | 'FencedOut';
+export type OutcomeName =
+  'LockHeld' | 'LockLost' | 'ValidationError' | 'FencedOut' | 'AccessDenied';
 
 /**
  * The error type of an unexpected fault of the service (HTTP 500, or the direct function's
@@ -41,6 +43,7 @@ const OUTCOMES: Record<OutcomeName, (body: Body, lockId: string) => LockError> =
   ValidationError: (body) =>
     new ValidationError(text(body.field, 'body'), text(body.message, 'invalid input')),
   FencedOut: (body) => new FencedOut(number(body.token), number(body.acceptedToken)),
+  AccessDenied: (body) => new AccessDenied(text(body.message, 'access denied')),
 };
 
 /** The `error` names of the lock outcomes, for Step Functions' Retry and Catch. */

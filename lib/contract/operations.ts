@@ -79,6 +79,17 @@ export const OPERATIONS = {
 /** Every operation's name, in the contract's order. */
 export const OPERATION_NAMES = Object.keys(OPERATIONS) as OperationName[];
 
+/**
+ * The operations kept for operators: a force release evicts any holder, so no worker grant
+ * includes it (the direct function refuses it, `grantInvokeApi`'s default leaves its route out).
+ */
+export const OPERATOR_OPERATIONS: readonly OperationName[] = Object.freeze(['forceRelease']);
+
+/** The operations a worker is granted: every operation but the operator's. */
+export const WORKER_OPERATIONS: readonly OperationName[] = Object.freeze(
+  OPERATION_NAMES.filter((name) => !OPERATOR_OPERATIONS.includes(name)),
+);
+
 /** The names of an operation's request fields. */
 export const fieldNames = (operation: OperationName): string[] =>
   Object.keys(OPERATIONS[operation].fields);

@@ -138,6 +138,21 @@ export class ValidationError extends LockError {
 }
 
 /**
+ * The caller may not do this: the action is kept for operators, or the lock id is outside the
+ * caller's scope. The message names the refused action or id and nothing of the lock's holder
+ * or data, which belong to someone the caller may not see.
+ *
+ * @example
+ * catch (err) { if (err instanceof AccessDenied) console.log(err.message); }
+ */
+export class AccessDenied extends LockError {
+  constructor(message: string, options?: ErrorCause) {
+    super(message, options);
+    this.name = 'AccessDenied';
+  }
+}
+
+/**
  * A fenced write or read presented a token lower than one the protected item has already
  * accepted: a newer holder has touched the item since.
  *

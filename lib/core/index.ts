@@ -1,4 +1,5 @@
 export {
+  AccessDenied,
   type ErrorBody,
   FencedOut,
   FencedWriteRejected,

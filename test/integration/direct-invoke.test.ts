@@ -4,7 +4,12 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { lambdaContext } from '../../local/lambda-context.js';
 import type { Context } from 'aws-lambda';
-import { createInvokeHandler, type InvokeHandler } from '../../lambdas/direct/invoke.js';
+import {
+  createInvokeHandler,
+  type InvokeHandler,
+  readAllowedActions,
+} from '../../lambdas/direct/invoke.js';
+import { WORKER_OPERATIONS } from '../../lib/contract/operations.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { documentClient, endpoint, freshLockTable } from '../support/dynamodb.js';
@@ -283,5 +288,82 @@ describe('the Lambda entry modules', () => {
       owner: 'e1',
       token: grant.token,
     });
+  });
+});
+
+describe('operator actions on the direct path', () => {
+  let workers: InvokeHandler;
+  beforeAll(() => {
+    workers = createInvokeHandler(serviceFor(tableName), { actions: WORKER_OPERATIONS });
+  });
+
+  test("the workers' function refuses forceRelease with AccessDenied, naming no holder, and the lock stays held", async () => {
+    const grant = (await workers(
+      { action: 'acquire', lockId: 'ops/held', owner: 'team-b-secret-owner', data: { k: 'v' } },
+      context(),
+    )) as { token: number };
+    const { errorType, errorMessage } = await failure(
+      { action: 'forceRelease', lockId: 'ops/held' },
+      context(),
+      workers,
+    );
+    expect(errorType).toBe('AccessDenied');
+    expect(JSON.parse(errorMessage)).toEqual({
+      error: 'AccessDenied',
+      message: expect.any(String),
+    });
+    expect(errorMessage).not.toContain('team-b-secret-owner');
+    expect(errorMessage).not.toContain(String(grant.token));
+    const item = await doc.send(
+      new GetCommand({ TableName: tableName, Key: { lockId: 'ops/held' } }),
+    );
+    expect(item.Item).toMatchObject({ owner: 'team-b-secret-owner', token: grant.token });
+    // The operators' function (every action) evicts it.
+    expect(await handler({ action: 'forceRelease', lockId: 'ops/held' }, context())).toMatchObject({
+      released: true,
+    });
+  });
+
+  test("the workers' function still runs acquire, renew, release and get", async () => {
+    const grant = (await workers(
+      { action: 'acquire', lockId: 'ops/worker', owner: 'w1' },
+      context(),
+    )) as { token: number };
+    await workers(
+      { action: 'renew', lockId: 'ops/worker', owner: 'w1', token: grant.token },
+      context(),
+    );
+    expect(await workers({ action: 'get', lockId: 'ops/worker' }, context())).toMatchObject({
+      held: true,
+    });
+    expect(
+      await workers(
+        { action: 'release', lockId: 'ops/worker', owner: 'w1', token: grant.token },
+        context(),
+      ),
+    ).toEqual({ released: true });
+  });
+
+  test('readAllowedActions reads LOCK_ACTIONS: unset is every operation, an unknown name fails naming it', () => {
+    expect(readAllowedActions({})).toBeUndefined();
+    expect(readAllowedActions({ LOCK_ACTIONS: 'acquire, get' })).toEqual(['acquire', 'get']);
+    expect(() => readAllowedActions({ LOCK_ACTIONS: 'acquire,toString' })).toThrow(/^LOCK_ACTIONS/);
+  });
+
+  test('the deployed entry refuses what LOCK_ACTIONS leaves out', async () => {
+    const entry = new URL('../../lambdas/direct/invoke.handler.ts', import.meta.url).href;
+    const code = `
+      const { handler } = await import(${JSON.stringify(entry)});
+      const out = await handler({ action: 'forceRelease', lockId: 'ops/entry' }, {}).then(
+        () => 'allowed', (err) => err.name);
+      console.log(JSON.stringify(out));`;
+    const result = await runNode(['--input-type=module', '-e', code], {
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      LOCK_TABLE_NAME: tableName,
+      DYNAMODB_ENDPOINT: endpoint(),
+      LOCK_ACTIONS: WORKER_OPERATIONS.join(','),
+    });
+    expect(result.stdout.trim().split('\n').at(-1)).toBe('"AccessDenied"');
   });
 });

@@ -7,6 +7,7 @@ import {
   toFunctionError,
 } from '../../lib/contract/error-codec.js';
 import {
+  AccessDenied,
   FencedOut,
   LockError,
   LockHeld,
@@ -28,6 +29,7 @@ const OUTCOMES: LockError[] = [
   new LockLost(LOCK_ID, 'lease of "orders/42 ключ" ended before it could be renewed'),
   new ValidationError('leaseMs', 'leaseMs must be from 1000 to 43200000, got 10'),
   new FencedOut(1_764_130_000_007, 1_764_130_000_009),
+  new AccessDenied('forceRelease is kept for operators: invoke the operator function'),
   new FencedOut(1_764_130_000_007, Number.NaN),
 ];
 
@@ -79,6 +81,7 @@ it('HTTP answers each outcome with its status, LockHeld with Retry-After', () =>
     LockHeld: 409,
     LockLost: 409,
     ValidationError: 400,
+    AccessDenied: 403,
     FencedOut: 409,
   });
   expect(errorResponse(OUTCOMES[0], 'r').headers).toMatchObject({ 'retry-after': '13' });

@@ -90,7 +90,7 @@ describe('LockService with apiType HTTP', () => {
       },
     });
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(3); // two functions, API access logs
+    expect(groups).toHaveLength(4); // three functions, API access logs
     for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
   });
 

@@ -110,14 +110,18 @@ describe('LockService with default props', () => {
   });
 
   describe('functions', () => {
-    it('has the API function and the direct-invocation function, nothing else', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 2);
+    it("has the API function, the workers' and the operators' direct functions, nothing else", () => {
+      template.resourceCountIs('AWS::Lambda::Function', 3);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Description: Match.stringLikeRegexp('HTTP API'),
         Timeout: 29,
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Description: Match.stringLikeRegexp('direct invocation'),
+        Description: Match.stringLikeRegexp('^Lock service: direct invocation'),
+        Timeout: 60,
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: Match.stringLikeRegexp('operator direct invocation'),
         Timeout: 60,
       });
     });
@@ -141,19 +145,24 @@ describe('LockService with default props', () => {
       const env = (fn: Resource) =>
         (fn.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
       for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        const workers = /^Lock service: direct invocation/.test(
+          fn.Properties!.Description as string,
+        );
         expect(env(fn)).toEqual({
           LOCK_TABLE_NAME: { Ref: table },
           POWERTOOLS_SERVICE_NAME: 'fenced-lock',
           POWERTOOLS_METRICS_NAMESPACE: 'FencedLock',
           // the bundle is minified: stack traces need its source map
           NODE_OPTIONS: '--enable-source-maps',
+          // the workers' direct function refuses the operator's force release
+          ...(workers ? { LOCK_ACTIONS: 'acquire,renew,release,get' } : {}),
         });
       }
     });
 
     it('keeps logs for a month by default', () => {
       const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-      expect(groups).toHaveLength(3); // two functions, API access logs
+      expect(groups).toHaveLength(4); // three functions, API access logs
       for (const group of groups) expect(group.Properties!.RetentionInDays).toBe(30);
     });
   });
@@ -172,7 +181,7 @@ describe('LockService with default props', () => {
       const dynamo = allStatements(template).filter((s) =>
         actionsOf(s).some((a) => a.startsWith('dynamodb:')),
       );
-      expect(dynamo).toHaveLength(2); // one per function role
+      expect(dynamo).toHaveLength(3); // one per function role
       for (const statement of dynamo) {
         expect(statement).toEqual({
           Effect: 'Allow',
@@ -186,12 +195,12 @@ describe('LockService with default props', () => {
       const lambdaRoles = resourcesOfType(template, 'AWS::IAM::Role').filter((role) =>
         JSON.stringify(role.Properties!.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'),
       );
-      expect(lambdaRoles).toHaveLength(2);
+      expect(lambdaRoles).toHaveLength(3);
       for (const role of lambdaRoles) expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
       const logStatements = allStatements(template).filter((s) =>
         actionsOf(s).includes('logs:PutLogEvents'),
       );
-      expect(logStatements).toHaveLength(2);
+      expect(logStatements).toHaveLength(3);
       for (const s of logStatements) {
         expect(s.Resource).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
       }
@@ -337,7 +346,7 @@ describe('LockService with default props', () => {
       Value: { 'Fn::Join': ['', Match.arrayWith(['https://', '.execute-api.'])] },
     });
     template.hasOutput('TableName', { Value: { Ref: table } });
-    for (const name of ['ApiFunctionName', 'DirectFunctionName']) {
+    for (const name of ['ApiFunctionName', 'DirectFunctionName', 'OperatorFunctionName']) {
       template.hasOutput(name, { Value: { Ref: Match.stringLikeRegexp('Function') } });
     }
     template.hasOutput('DirectFunctionArn', {
@@ -375,7 +384,7 @@ describe('LockService props', () => {
     const keyStatements = allStatements(template).filter((s) =>
       actionsOf(s).some((a) => a.startsWith('kms:')),
     );
-    expect(keyStatements).toHaveLength(2); // one per function role
+    expect(keyStatements).toHaveLength(3); // one per function role
     for (const s of keyStatements) {
       expect(actionsOf(s).sort()).toEqual([
         'kms:Decrypt',
@@ -480,7 +489,7 @@ describe('grant methods', () => {
     });
   }
 
-  it('grantInvokeApi grants execute-api:Invoke on the five lock routes and the listing, and nothing else', () => {
+  it("grantInvokeApi grants execute-api:Invoke on the four workers' routes and the listing, not force release", () => {
     const { stack, locks, role, roleStatements } = consumer();
     const grant = locks.grantInvokeApi(role);
     expect(grant.success).toBe(true);
@@ -493,10 +502,36 @@ describe('grant methods', () => {
         'POST/locks/*/renew',
         'POST/locks/*/release',
         'GET/locks/*',
-        'DELETE/locks/*',
         'GET/locks',
       ].sort(),
     );
+  });
+
+  it('grantInvokeApi grants force release only when named', () => {
+    const { stack, locks, role, roleStatements } = consumer();
+    locks.grantInvokeApi(role, LockOperation.FORCE_RELEASE);
+    const [statement, ...rest] = roleStatements(Template.fromStack(stack));
+    expect(rest).toHaveLength(0);
+    expect(routesOf(statement!.Resource)).toEqual(['DELETE/locks/*']);
+  });
+
+  it('grantOperator grants the force release route and the operator function, nothing else', () => {
+    const { stack, locks, role, roleStatements } = consumer();
+    const grant = locks.grantOperator(role);
+    expect(grant.success).toBe(true);
+    const template = Template.fromStack(stack);
+    const operator = logicalIdOf(template, 'AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('operator direct invocation'),
+    });
+    const statements = roleStatements(template);
+    expect(statements).toHaveLength(2);
+    const api = statements.find((s) => s.Action === 'execute-api:Invoke')!;
+    expect(routesOf(api.Resource)).toEqual(['DELETE/locks/*']);
+    expect(statements.find((s) => s.Action === 'lambda:InvokeFunction')).toEqual({
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::GetAtt': [operator, 'Arn'] },
+    });
   });
 
   it('grantInvokeApi narrows to the operations given', () => {
@@ -512,7 +547,7 @@ describe('grant methods', () => {
     locks.grantInvokeFunctions(role);
     const template = Template.fromStack(stack);
     const direct = logicalIdOf(template, 'AWS::Lambda::Function', {
-      Description: Match.stringLikeRegexp('direct invocation'),
+      Description: Match.stringLikeRegexp('^Lock service: direct invocation'),
     });
     expect(roleStatements(template)).toEqual([
       {
