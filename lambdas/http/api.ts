@@ -7,6 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isListPath, LIST, parseListRequest } from '../../lib/contract/list.js';
 import type { LockUseCase } from '../service/lock-use-case.js';
+import { type CallerScopes, checkInScope, scopeOf } from './caller-scopes.js';
 import { type ApiEvent, toApiRequest } from './events.js';
 import { errorResponse, isClientError, MethodNotAllowed, ok } from './http-errors.js';
 import { parseHttpRequest } from './requests.js';
@@ -18,6 +19,16 @@ import { route } from './routes.js';
  */
 export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
+/** What the construct tells the API handler beyond the service's configuration. */
+export interface ApiHandlerOptions {
+  /**
+   * Callers limited to lock id prefixes, by IAM principal (`LOCK_API_SCOPES`); others are not.
+   *
+   * @default no caller is scoped
+   */
+  readonly scopes?: CallerScopes;
+}
+
 /**
  * Builds the HTTP API handler over a service; `api.handler.ts` builds the deployed one from the
  * environment, the local server and the tests build theirs against DynamoDB Local.
@@ -25,18 +36,26 @@ export type ApiHandler = (event: ApiEvent, context: Context) => Promise<APIGatew
  * @example
  * const handler = createApiHandler(new LockUseCase(readConfig(process.env)));
  */
-export function createApiHandler(service: LockUseCase): ApiHandler {
+export function createApiHandler(
+  service: LockUseCase,
+  options: ApiHandlerOptions = {},
+): ApiHandler {
+  const scopes: CallerScopes = options.scopes ?? new Map();
   const handle = async (event: ApiEvent, context: Context) => {
     const http = toApiRequest(event);
     try {
+      const prefixes = scopeOf(scopes, http.callerArn);
       if (isListPath(http.path)) {
         if (http.method.toUpperCase() !== LIST.method) {
           throw new MethodNotAllowed(http.method.toUpperCase(), [LIST.method]);
         }
-        return ok(await service.list(parseListRequest(http.query, { text: true })));
+        const list = parseListRequest(http.query, { text: true });
+        checkInScope(prefixes, list.prefix, 'prefix');
+        return ok(await service.list(list));
       }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
+      checkInScope(prefixes, request.lockId, 'lockId');
       return ok(await service.execute(request));
     } catch (err) {
       if (!isClientError(err)) service.recordFault(err);

@@ -26,6 +26,11 @@ export interface ApiRequest {
   isBase64Encoded: boolean;
   /** API Gateway's request id, named in 500 answers. */
   requestId?: string;
+  /**
+   * The IAM-authorized caller's ARN (REST `requestContext.identity.userArn`, HTTP API
+   * `requestContext.authorizer.iam.userArn`); absent without IAM (the local server).
+   */
+  callerArn?: string;
 }
 
 // Own entries only, copied as data: the names are the caller's, checked by whoever reads them.
@@ -85,6 +90,7 @@ export function toApiRequest(event: ApiEvent): ApiRequest {
       body: event.body ?? null,
       isBase64Encoded: event.isBase64Encoded ?? false,
       requestId: context.requestId,
+      ...stringField('callerArn', (context as IamAuthorized).authorizer?.iam?.userArn),
     };
   }
   const lockId = event.pathParameters?.lockId;
@@ -99,5 +105,12 @@ export function toApiRequest(event: ApiEvent): ApiRequest {
     body: event.body ?? null,
     isBase64Encoded: event.isBase64Encoded ?? false,
     requestId: event.requestContext?.requestId,
+    ...stringField('callerArn', event.requestContext?.identity?.userArn),
   };
 }
+
+/** An IAM-authorized HTTP API request's context (the plain v2 type leaves the authorizer out). */
+type IamAuthorized = { authorizer?: { iam?: { userArn?: unknown } } };
+
+const stringField = (name: 'callerArn', value: unknown): Partial<ApiRequest> =>
+  typeof value === 'string' && value !== '' ? { [name]: value } : {};

@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -284,6 +284,8 @@ export class LockService extends Construct {
   public readonly metricsNamespace: string;
 
   private readonly encryptionKey?: kms.IKey;
+  /** The API callers limited to lock id prefixes, passed to the API function (LOCK_API_SCOPES). */
+  private readonly apiScopes: { principal: string; prefixes: string[] }[] = [];
   /** The stage the API is served on (its name, a token for the REST API, scopes grants). */
   private readonly apiStage: { readonly stageName: string };
 
@@ -402,6 +404,39 @@ export class LockService extends Construct {
       actions: ['execute-api:Invoke'],
       resourceArns,
     });
+  }
+
+  /**
+   * Lets `grantee` call the HTTP API on lock ids that start with one of `scope.prefixes` only:
+   * {@link grantInvokeApi} with the same operations (default the workers'), and the API
+   * function told (environment variable `LOCK_API_SCOPES`) to answer this principal's requests
+   * on other ids `403 AccessDenied`, and its listings only with a `prefix` in scope. The caller
+   * is recognized by the IAM ARN API Gateway puts in the event (a session of the role counts
+   * as the role). `grantee` must be an IAM role or user (a Lambda function's role counts).
+   * IAM alone cannot do this: an `execute-api` ARN is not relied on to match an encoded lock id.
+   *
+   * @example
+   * locks.grantInvokeApiScoped(teamARole, { prefixes: ['team-a/'] });
+   */
+  public grantInvokeApiScoped(
+    grantee: iam.IGrantable,
+    scope: LockScope,
+    ...operations: LockOperation[]
+  ): iam.Grant {
+    const prefixes = parseLockScope(scope);
+    const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+    const arn = principal.roleArn ?? principal.userArn;
+    if (arn === undefined) {
+      throw new ValidationError('grantee', 'a scoped API grant needs an IAM role or user');
+    }
+    if (this.apiScopes.length === 0) {
+      this.apiFunction.addEnvironment(
+        'LOCK_API_SCOPES',
+        Lazy.string({ produce: () => Stack.of(this).toJsonString(this.apiScopes) }),
+      );
+    }
+    this.apiScopes.push({ principal: arn, prefixes });
+    return this.grantInvokeApi(grantee, ...operations);
   }
 
   /**

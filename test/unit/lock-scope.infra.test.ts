@@ -110,3 +110,44 @@ describe('grantTableAccess with a scope', () => {
     expect((caught as ValidationError).field).toBe('prefixes');
   });
 });
+
+describe('grantInvokeApiScoped', () => {
+  it("grants the workers' routes and passes the role ARN and prefixes to the API function", () => {
+    const { stack, locks, role } = consumer();
+    locks.grantInvokeApiScoped(role, { prefixes: ['team-a/'] });
+    const template = Template.fromStack(stack);
+    const roleId = stack.getLogicalId(role.node.defaultChild as iam.CfnRole);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('HTTP API handler'),
+      Environment: {
+        Variables: Match.objectLike({
+          LOCK_API_SCOPES: {
+            'Fn::Join': [
+              '',
+              Match.arrayWith([{ 'Fn::GetAtt': [roleId, 'Arn'] }, '","prefixes":["team-a/"]}]']),
+            ],
+          },
+        }),
+      },
+    });
+    const invoke = statementsOf(stack, role).filter((s) => s.Action === 'execute-api:Invoke');
+    expect(invoke).toHaveLength(1);
+    expect(JSON.stringify(invoke[0]!.Resource)).not.toContain('DELETE');
+  });
+
+  it('leaves the API function without LOCK_API_SCOPES when no grant is scoped', () => {
+    const { stack, locks, role } = consumer();
+    locks.grantInvokeApi(role);
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    expect(JSON.stringify(fns)).not.toContain('LOCK_API_SCOPES');
+  });
+
+  it('refuses a grantee that is not a role or user, naming grantee', () => {
+    const { locks } = consumer();
+    expect(() =>
+      locks.grantInvokeApiScoped(new iam.ServicePrincipal('states.amazonaws.com'), {
+        prefixes: ['a/'],
+      }),
+    ).toThrow(expect.objectContaining({ field: 'grantee' }) as Error);
+  });
+});

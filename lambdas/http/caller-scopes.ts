@@ -1,0 +1,104 @@
+// Scoping of API callers by lock-id prefix: the construct passes, in LOCK_API_SCOPES, which IAM
+// principals may use which prefixes; the handler reads the caller's IAM ARN from the event.
+// An `execute-api` resource ARN is not relied on to match an encoded lock id segment, so the
+// check is here, after API Gateway's IAM authorization and the handler's own parsing.
+import { AccessDenied } from '../../lib/core/index.js';
+import { ConfigError } from '../service/config.js';
+
+/** One scoped principal: an IAM role or user ARN and the lock id prefixes it may use. */
+export interface CallerScope {
+  /** `arn:aws:iam::123456789012:role/team-a` (or a user's ARN). */
+  principal: string;
+  prefixes: string[];
+}
+
+/** The scopes by principal key ({@link principalKey}); callers not in it are unscoped. */
+export type CallerScopes = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * The identity an ARN stands for, so that a role's ARN (what the construct knows) and a
+ * session of it (what API Gateway reports: `sts::...:assumed-role/NAME/SESSION`) meet. A role
+ * or user path is dropped: IAM names are unique in an account without it.
+ *
+ * @example principalKey('arn:aws:sts::1:assumed-role/team-a/i-0abc') === principalKey('arn:aws:iam::1:role/svc/team-a')
+ */
+export function principalKey(arn: string): string {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return arn;
+  const [, partition, service, , account] = parts;
+  const resource = parts.slice(5).join(':');
+  const segments = resource.split('/');
+  if (service === 'sts' && segments[0] === 'assumed-role' && segments.length >= 3) {
+    return `${partition}:${account}:role/${segments[1]}`;
+  }
+  if (service === 'iam' && (segments[0] === 'role' || segments[0] === 'user')) {
+    return `${partition}:${account}:${segments[0]}/${segments[segments.length - 1]}`;
+  }
+  return arn;
+}
+
+/**
+ * Reads `LOCK_API_SCOPES`, a JSON array of {@link CallerScope}: unset means no caller is
+ * scoped (every IAM-authorized caller reaches every lock its IAM grant allows).
+ *
+ * @example readCallerScopes({ LOCK_API_SCOPES: '[{"principal":"arn:aws:iam::1:role/a","prefixes":["a/"]}]' })
+ */
+export function readCallerScopes(env: Record<string, string | undefined>): CallerScopes {
+  const raw = env.LOCK_API_SCOPES?.trim();
+  const scopes = new Map<string, string[]>();
+  if (raw === undefined || raw === '') return scopes;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError('LOCK_API_SCOPES', 'must be JSON', { cause: err });
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('LOCK_API_SCOPES', 'must be a JSON array');
+  for (const entry of parsed as unknown[]) {
+    const { principal, prefixes } = (entry ?? {}) as Partial<CallerScope>;
+    const valid =
+      typeof principal === 'string' &&
+      Array.isArray(prefixes) &&
+      prefixes.every((p) => typeof p === 'string' && p !== '');
+    if (!valid) {
+      throw new ConfigError('LOCK_API_SCOPES', 'entries must be { principal, prefixes: [...] }');
+    }
+    const key = principalKey(principal);
+    scopes.set(key, [...(scopes.get(key) ?? []), ...prefixes]);
+  }
+  return scopes;
+}
+
+/**
+ * The prefixes a caller is limited to, or undefined when it is not scoped (no identity, as on
+ * the local server, or a principal the construct gave no scope).
+ *
+ * @example scopeOf(scopes, event.requestContext.identity.userArn)
+ */
+export function scopeOf(
+  scopes: CallerScopes,
+  callerArn: string | undefined,
+): readonly string[] | undefined {
+  if (scopes.size === 0 || callerArn === undefined) return undefined;
+  return scopes.get(principalKey(callerArn));
+}
+
+/**
+ * Refuses a lock id (or a listing prefix) outside the caller's prefixes with `AccessDenied`,
+ * whose message names only what the caller sent.
+ *
+ * @example checkInScope(['team-a/'], 'team-b/x', 'lockId') // throws AccessDenied
+ */
+export function checkInScope(
+  prefixes: readonly string[] | undefined,
+  value: string | undefined,
+  field: 'lockId' | 'prefix',
+): void {
+  if (prefixes === undefined) return;
+  if (value !== undefined && prefixes.some((prefix) => value.startsWith(prefix))) return;
+  throw new AccessDenied(
+    field === 'lockId'
+      ? 'lockId is outside the prefixes this caller is granted'
+      : 'a scoped caller lists only with a prefix inside the prefixes it is granted',
+  );
+}
