@@ -23,6 +23,7 @@ import {
   ValidationError,
 } from '../../lib/core/index.js';
 import { parseObject } from '../../lib/core/validation.js';
+import { checkInScope } from '../http/caller-scopes.js';
 import { ConfigError } from '../service/config.js';
 import { InternalError } from '../service/internal-error.js';
 import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
@@ -115,6 +116,38 @@ export interface InvokeHandlerOptions {
    * @default every operation (an operator's function, or a local one)
    */
   readonly actions?: readonly OperationName[];
+  /**
+   * The lock id prefixes this function serves (a scope's own function): other ids, and
+   * listings without a `prefix` in scope, are refused with `AccessDenied`.
+   *
+   * @default every lock id
+   */
+  readonly prefixes?: readonly string[];
+}
+
+/**
+ * Reads `LOCK_PREFIXES`, the JSON array of lock id prefixes a scope's direct function serves:
+ * unset means every lock id; a malformed value fails the cold start, naming the variable.
+ *
+ * @example readAllowedPrefixes({ LOCK_PREFIXES: '["team-a:"]' }) // ['team-a:']
+ */
+export function readAllowedPrefixes(
+  env: Record<string, string | undefined>,
+): readonly string[] | undefined {
+  const raw = env.LOCK_PREFIXES?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError('LOCK_PREFIXES', 'must be a JSON array of prefixes', { cause: err });
+  }
+  const valid =
+    Array.isArray(parsed) &&
+    parsed.length > 0 &&
+    parsed.every((p) => typeof p === 'string' && p !== '');
+  if (!valid) throw new ConfigError('LOCK_PREFIXES', 'must be a JSON array of non-empty strings');
+  return parsed as string[];
 }
 
 /**
@@ -157,8 +190,12 @@ export function createInvokeHandler(
   const handle = async (event: unknown, context: Context): Promise<LockResponse | ListResult> => {
     try {
       const list = parseListEvent(event);
-      if (list !== undefined) return await service.list(list);
+      if (list !== undefined) {
+        checkInScope(options.prefixes, list.prefix, 'prefix');
+        return await service.list(list);
+      }
       const request = withinInvocation(parseInvokeEvent(event), context);
+      checkInScope(options.prefixes, request.lockId, 'lockId');
       if (!allowed.has(request.action)) {
         throw new AccessDenied(
           `${request.action} is not allowed through this function: it is kept for operators`,

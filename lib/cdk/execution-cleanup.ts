@@ -80,7 +80,7 @@ export class ExecutionCleanup extends Construct {
 
     // Which state machines use the service is only known once the app is built: an aspect
     // finds every state machine of the stack whose definition invokes the lock function.
-    Aspects.of(scope).add(new StateMachinesUsing(service.directFunction, this.machines));
+    Aspects.of(scope).add(new StateMachinesUsing(() => service.lockFunctions(), this.machines));
     this.node.addValidation({
       validate: () =>
         this.machines.size > 0
@@ -97,7 +97,7 @@ export class ExecutionCleanup extends Construct {
 /** Collects the ARNs of the state machines whose definition invokes `fn`. */
 class StateMachinesUsing implements IAspect {
   constructor(
-    private readonly fn: lambda.IFunction,
+    private readonly functions: () => readonly lambda.IFunction[],
     private readonly arns: Set<string>,
   ) {}
 
@@ -106,8 +106,8 @@ class StateMachinesUsing implements IAspect {
     const stack = Stack.of(node);
     const definition = (node.node.defaultChild as sfn.CfnStateMachine).definitionString;
     const rendered = JSON.stringify(stack.resolve(definition));
-    if (rendered.includes(JSON.stringify(stack.resolve(this.fn.functionArn)))) {
-      this.arns.add(node.stateMachineArn);
-    }
+    const uses = (fn: lambda.IFunction) =>
+      rendered.includes(JSON.stringify(stack.resolve(fn.functionArn)));
+    if (this.functions().some(uses)) this.arns.add(node.stateMachineArn);
   }
 }

@@ -284,6 +284,10 @@ export class LockService extends Construct {
   public readonly metricsNamespace: string;
 
   private readonly encryptionKey?: kms.IKey;
+  /** The scopes' own direct functions, by their prefixes (see {@link scopedFunction}). */
+  private readonly scopedFunctions = new Map<string, lambda.Function>();
+  /** What the direct functions are built with, for the scopes' own. */
+  private readonly directOptions: LockFunctionOptions;
   /** The API callers limited to lock id prefixes, passed to the API function (LOCK_API_SCOPES). */
   private readonly apiScopes: { principal: string; prefixes: string[] }[] = [];
   /** The stage the API is served on (its name, a token for the REST API, scopes grants). */
@@ -339,13 +343,14 @@ export class LockService extends Construct {
     });
     // Lambda cannot narrow an invoke permission by the event's action, so the operator's
     // action has its own function: the workers' one refuses it (LOCK_ACTIONS).
-    this.directFunction = this.createFunction('DirectFunction', {
+    this.directOptions = {
       ...functionOptions,
       asset: 'direct',
       description: 'Lock service: direct invocation { action, lockId, ... }',
       timeout: props.directFunctionTimeout ?? Duration.minutes(1),
       environment: { ...commonEnv, LOCK_ACTIONS: WORKER_OPERATIONS.join(',') },
-    });
+    };
+    this.directFunction = this.createFunction('DirectFunction', this.directOptions);
     this.operatorFunction = this.createFunction('OperatorFunction', {
       ...functionOptions,
       asset: 'direct',
@@ -447,15 +452,51 @@ export class LockService extends Construct {
    *
    * For a Step Functions `LambdaInvoke` task on `directFunction` the task grants this itself.
    *
+   * @param scope when given, the scope's own function ({@link scopedFunction}) instead: only
+   *   lock ids starting with its prefixes
+   *
    * @example
-   * locks.grantInvokeFunctions(workerFunction);
+   * locks.grantInvokeFunctions(workerFunction); // all locks
+   * locks.grantInvokeFunctions(teamAFunction, { prefixes: ['team-a:'] });
    */
-  public grantInvokeFunctions(grantee: iam.IGrantable): iam.Grant {
+  public grantInvokeFunctions(grantee: iam.IGrantable, scope?: LockScope): iam.Grant {
+    const fn = scope ? this.scopedFunction(scope) : this.directFunction;
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['lambda:InvokeFunction'],
-      resourceArns: [this.directFunction.functionArn],
+      resourceArns: [fn.functionArn],
     });
+  }
+
+  /**
+   * The direct-invocation function of one scope: the workers' function (acquire, renew,
+   * release, get, the listing; no `forceRelease`) serving only lock ids that start with
+   * `scope.prefixes` (environment variable `LOCK_PREFIXES`), refusing others, and listings
+   * without a `prefix` in scope, with `AccessDenied`. A direct invocation carries no caller
+   * identity, so a scope is a function: created on first use, the same one for the same
+   * prefixes. Use it as a `LockedSection`'s `lockFunction` to keep a state machine in its
+   * scope (the execution cleanup still frees what the section registered).
+   *
+   * @example
+   * const teamALocks = locks.scopedFunction({ prefixes: ['team-a:'] });
+   */
+  public scopedFunction(scope: LockScope): lambda.Function {
+    const prefixes = parseLockScope(scope).sort();
+    const key = JSON.stringify(prefixes);
+    const existing = this.scopedFunctions.get(key);
+    if (existing) return existing;
+    const fn = this.createFunction(`ScopedFunction${this.scopedFunctions.size + 1}`, {
+      ...this.directOptions,
+      description: `Lock service: direct invocation scoped to ${prefixes.join(' ')}`.slice(0, 256),
+      environment: { ...this.directOptions.environment, LOCK_PREFIXES: key },
+    });
+    this.scopedFunctions.set(key, fn);
+    return fn;
+  }
+
+  /** Every function that runs the direct handler: the workers', the operators' and the scopes'. */
+  public lockFunctions(): lambda.Function[] {
+    return [this.directFunction, this.operatorFunction, ...this.scopedFunctions.values()];
   }
 
   /**

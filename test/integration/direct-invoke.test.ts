@@ -8,6 +8,7 @@ import {
   createInvokeHandler,
   type InvokeHandler,
   readAllowedActions,
+  readAllowedPrefixes,
 } from '../../lambdas/direct/invoke.js';
 import { WORKER_OPERATIONS } from '../../lib/contract/operations.js';
 import { readConfig } from '../../lambdas/service/config.js';
@@ -365,5 +366,61 @@ describe('operator actions on the direct path', () => {
       LOCK_ACTIONS: WORKER_OPERATIONS.join(','),
     });
     expect(result.stdout.trim().split('\n').at(-1)).toBe('"AccessDenied"');
+  });
+});
+
+describe("a scope's direct function", () => {
+  let teamA: InvokeHandler;
+  beforeAll(async () => {
+    teamA = createInvokeHandler(serviceFor(tableName), {
+      actions: WORKER_OPERATIONS,
+      prefixes: readAllowedPrefixes({ LOCK_PREFIXES: '["team-a:"]' }),
+    });
+    await handler(
+      { action: 'acquire', lockId: 'team-b:secret', owner: 'team-b-holder', data: { n: 'b-data' } },
+      context(),
+    );
+  });
+
+  test('serves ids inside its prefixes', async () => {
+    const grant = (await teamA(
+      { action: 'acquire', lockId: 'team-a:job', owner: 'a1' },
+      context(),
+    )) as { token: number };
+    expect(
+      await teamA(
+        { action: 'release', lockId: 'team-a:job', owner: 'a1', token: grant.token },
+        context(),
+      ),
+    ).toEqual({ released: true });
+  });
+
+  test.each([
+    { action: 'get', lockId: 'team-b:secret' },
+    { action: 'acquire', lockId: 'team-b:secret', owner: 'team-b-holder' },
+    { action: 'release', lockId: 'team-b:secret', owner: 'team-b-holder', token: 1 },
+    { action: 'list' },
+    { action: 'list', prefix: 'team-b:' },
+  ])('refuses %j with AccessDenied naming no holder or data', async (event) => {
+    const { errorType, errorMessage } = await failure(event, context(), teamA);
+    expect(errorType).toBe('AccessDenied');
+    expect(errorMessage).not.toContain('team-b-holder');
+    expect(errorMessage).not.toContain('b-data');
+    const item = await doc.send(
+      new GetCommand({ TableName: tableName, Key: { lockId: 'team-b:secret' } }),
+    );
+    expect(item.Item).toMatchObject({ owner: 'team-b-holder' });
+  });
+
+  test('lists inside its prefixes', async () => {
+    const listed = (await teamA({ action: 'list', prefix: 'team-a:' }, context())) as object;
+    expect(JSON.stringify(listed)).not.toContain('team-b');
+  });
+
+  test('LOCK_PREFIXES: a malformed value fails naming it', () => {
+    expect(readAllowedPrefixes({})).toBeUndefined();
+    for (const value of ['x', '[]', '[""]', '[1]']) {
+      expect(() => readAllowedPrefixes({ LOCK_PREFIXES: value })).toThrow(/^LOCK_PREFIXES/);
+    }
   });
 });

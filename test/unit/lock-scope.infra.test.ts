@@ -2,6 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { LockedSection } from '../../lib/cdk/locked-section.js';
 import { LockService } from '../../lib/cdk/lock-service.js';
 import type { LockScope } from '../../lib/cdk/lock-scope.js';
 import { ValidationError } from '../../lib/core/errors.js';
@@ -149,5 +152,51 @@ describe('grantInvokeApiScoped', () => {
         prefixes: ['a/'],
       }),
     ).toThrow(expect.objectContaining({ field: 'grantee' }) as Error);
+  });
+});
+
+describe('scopedFunction and grantInvokeFunctions with a scope', () => {
+  it("is the workers' direct function serving only the scope's prefixes, one per scope", () => {
+    const { stack, locks, role } = consumer();
+    const fn = locks.scopedFunction({ prefixes: ['team-a:'] });
+    expect(locks.scopedFunction({ prefixes: ['team-a:'] })).toBe(fn);
+    locks.grantInvokeFunctions(role, { prefixes: ['team-a:'] });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 4);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('scoped to team-a:'),
+      Environment: {
+        Variables: Match.objectLike({
+          LOCK_ACTIONS: 'acquire,renew,release,get',
+          LOCK_PREFIXES: '["team-a:"]',
+        }),
+      },
+    });
+    const fnId = stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
+    expect(statementsOf(stack, role)).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      },
+    ]);
+  });
+
+  it("watches a state machine whose LockedSection uses a scope's function for the cleanup", () => {
+    const { stack, locks } = consumer();
+    const section = new LockedSection(stack, 'Section', {
+      lockFunction: locks.scopedFunction({ prefixes: ['team-a:'] }),
+      lockId: 'team-a:nightly',
+    });
+    const machine = new sfn.StateMachine(stack, 'Machine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(section.wrap(new sfn.Pass(stack, 'Work'))),
+    });
+    const template = Template.fromStack(stack);
+    const machineId = stack.getLogicalId(machine.node.defaultChild as sfn.CfnStateMachine);
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: Match.objectLike({ stateMachineArn: [{ Ref: machineId }] }),
+      }),
+    });
   });
 });
