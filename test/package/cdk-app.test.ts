@@ -113,10 +113,12 @@ describe('a cdk init app using fenced-lock/cdk', () => {
     expect(synth.stderr).not.toMatch(/Bundling asset|\[Warning at|docker/i);
   });
 
-  test('has the two lock functions, the execution cleanup and the locked state machine', () => {
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(3);
+  test('has the three lock functions, the execution cleanup and the locked state machine', () => {
+    // The API's, the workers' direct one and the operators' direct one, and the cleanup.
+    expect(ofType('AWS::Lambda::Function')).toHaveLength(4);
     const [directId] = lockFunction('/Locks/DirectFunction/Resource');
     lockFunction('/Locks/ApiFunction/Resource');
+    lockFunction('/Locks/OperatorFunction/Resource');
     const [cleanupId] = lockFunction(CLEANUP_FUNCTION);
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(machines).toHaveLength(1);
