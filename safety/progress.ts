@@ -6,13 +6,10 @@
 // as held, and only what a caller was provably doing counts as asking.
 import type { Fault, Violation } from './checker.js';
 import type { Op } from './history.js';
+import { WAITING } from '../lib/core/waiting.js';
 
-/**
- * The bound the waiting design states (issue 19): a free lock is granted to whoever asks at
- * most this long after the last live waiter ahead of it went silent (its slot goes stale
- * about 600 ms after the last heartbeat, then a poll of at most 250 ms finds the lock).
- */
-export const PROGRESS_BOUND_MS = 1_000;
+/** The bound the waiting design states (issue 19), as the core defines it. */
+export const PROGRESS_BOUND_MS = WAITING.progressBoundMs;
 
 /**
  * The least the recorded times add to that bound, in ms: the latency allowance. A gap is

@@ -56,6 +56,12 @@ export const WAITING = {
   /** Fastest and slowest look of the callers outside the slots (before jitter, see othersLook). */
   othersMinMs: 40,
   othersMaxMs: 250,
+  /**
+   * The stated bound (docs/protocol.md): a free lock is granted to whoever asks at most this
+   * long after the last live waiter ahead of it went silent. Its slot counts for nothing
+   * `staleMs` (+ `maxSkewMs` for a clock ahead) after its last heartbeat: 850 ms, within it.
+   */
+  progressBoundMs: 1_000,
 } as const;
 
 /** One slot's attribute names. */

@@ -23,7 +23,7 @@ const name = (label: string) => `wait-${label}-${++seq}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const WORKER = new URL('../support/wait-worker.ts', import.meta.url).pathname;
 /** The stated bound (docs/protocol.md), and what a loaded test machine may add to it. */
-const BOUND_MS = 1_000;
+const BOUND_MS = WAITING.progressBoundMs;
 const ALLOWANCE_MS = 1_000;
 
 beforeAll(async () => {
