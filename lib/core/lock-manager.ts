@@ -289,10 +289,10 @@ export class LockManager {
   }
 
   /**
-   * Waits for a held lock (see waiting.ts): takes the successor slot when it is free or its
-   * holder came later or went silent, looks again as often as its place calls for, and takes
-   * the lock once it is free and the slot is its own or empty. Every turn of the loop sleeps,
-   * and the deadline ends it on every path.
+   * Waits for a held lock (see waiting.ts): takes a slot of the line when one is empty, silent
+   * or held by a caller that came later, looks again as often as its place calls for, and
+   * takes the lock once it is free and the first slot is its own, empty or silent. Every turn of
+   * the loop sleeps, and the deadline ends it on every path.
    */
   private async waitForLock(
     lockId: string,
