@@ -15,6 +15,11 @@ import {
 } from '../../lib/contract/operations.js';
 import { LIST, parseListRequest } from '../../lib/contract/list.js';
 import {
+  DIRECT_CALLERS,
+  type DirectCallers,
+  isExecutionOwner,
+} from '../../lib/contract/execution-events.js';
+import {
   AccessDenied,
   LIMITS,
   type ListOptions,
@@ -123,6 +128,76 @@ export interface InvokeHandlerOptions {
    * @default every lock id
    */
   readonly prefixes?: readonly string[];
+  /**
+   * Who invokes this function, which decides the owners it acts for: `workers` (Lambdas) are
+   * refused an execution's owner and `trackOwner`; `sections` (`LockedSection`s' state
+   * machines) act only as executions' owners. Either is refused with `AccessDenied`.
+   *
+   * @default any caller, any owner (an operator's function, or a local one)
+   */
+  readonly callers?: DirectCallers;
+}
+
+/**
+ * Reads `LOCK_CALLERS` (`workers` or `sections`, see {@link InvokeHandlerOptions.callers}):
+ * unset means any caller; another value fails the cold start, naming the variable.
+ *
+ * @example readDirectCallers({ LOCK_CALLERS: 'workers' }) // 'workers'
+ */
+export function readDirectCallers(
+  env: Record<string, string | undefined>,
+): DirectCallers | undefined {
+  const raw = env.LOCK_CALLERS?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const known = Object.values(DIRECT_CALLERS) as string[];
+  if (!known.includes(raw)) {
+    throw new ConfigError('LOCK_CALLERS', `must be one of ${known.join(', ')}`);
+  }
+  return raw as DirectCallers;
+}
+
+/**
+ * The options a deployed direct function runs with, read from its environment
+ * (`LOCK_ACTIONS`, `LOCK_PREFIXES`, `LOCK_CALLERS`) and checked at cold start.
+ *
+ * @example createInvokeHandler(service, readInvokeHandlerOptions(process.env))
+ */
+export function readInvokeHandlerOptions(
+  env: Record<string, string | undefined>,
+): InvokeHandlerOptions {
+  return {
+    actions: readAllowedActions(env),
+    prefixes: readAllowedPrefixes(env),
+    callers: readDirectCallers(env),
+  };
+}
+
+/**
+ * Refuses an owner this function's callers may not act for: a worker naming an execution (a
+ * section's owner, which the execution cleanup ends) or registering with `trackOwner`, or a
+ * section naming anything but an execution.
+ */
+function checkOwner(request: LockRequest, callers: DirectCallers | undefined): void {
+  if (callers === undefined || !('owner' in request.options)) return;
+  const execution = isExecutionOwner(request.options.owner);
+  if (callers === DIRECT_CALLERS.workers) {
+    if (execution) {
+      throw new AccessDenied(
+        "owner names a Step Functions execution: only the service's section function, which " +
+          "LockedSection's state machines invoke, acts for executions",
+      );
+    }
+    if (request.action === 'acquire' && request.options.trackOwner === true) {
+      throw new AccessDenied(
+        "trackOwner is for Step Functions sections (LockedSection, through the service's " +
+          'section function): a worker cannot register owners for the execution cleanup',
+      );
+    }
+  } else if (!execution) {
+    throw new AccessDenied(
+      'this function serves LockedSection state machines: the owner must be their execution',
+    );
+  }
 }
 
 /**
@@ -196,6 +271,7 @@ export function createInvokeHandler(
       }
       const request = withinInvocation(parseInvokeEvent(event), context);
       checkInScope(options.prefixes, request.lockId, 'lockId');
+      checkOwner(request, options.callers);
       if (!allowed.has(request.action)) {
         throw new AccessDenied(
           `${request.action} is not allowed through this function: it is kept for operators`,

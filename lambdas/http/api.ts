@@ -7,6 +7,7 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isListPath, LIST, parseListRequest } from '../../lib/contract/list.js';
 import type { LockUseCase } from '../service/lock-use-case.js';
+import { bindOwner, ownerQualifier, showOwners, showOwnersIn } from './bound-owners.js';
 import { type CallerScopes, checkInScope, scopeOf } from './caller-scopes.js';
 import { type ApiEvent, toApiRequest } from './events.js';
 import { errorResponse, isClientError, MethodNotAllowed, ok } from './http-errors.js';
@@ -43,6 +44,7 @@ export function createApiHandler(
   const scopes: CallerScopes = options.scopes ?? new Map();
   const handle = async (event: ApiEvent, context: Context) => {
     const http = toApiRequest(event);
+    const qualifier = ownerQualifier(http.callerArn);
     try {
       const prefixes = scopeOf(scopes, http.callerArn);
       if (isListPath(http.path)) {
@@ -51,13 +53,14 @@ export function createApiHandler(
         }
         const list = parseListRequest(http.query, { text: true });
         checkInScope(prefixes, list.prefix, 'prefix');
-        return ok(await service.list(list));
+        return ok(showOwners(await service.list(list), qualifier));
       }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
       checkInScope(prefixes, request.lockId, 'lockId');
-      return ok(await service.execute(request));
-    } catch (err) {
+      return ok(showOwners(await service.execute(bindOwner(request, qualifier)), qualifier));
+    } catch (thrown) {
+      const err = showOwnersIn(thrown, qualifier);
       if (!isClientError(err)) service.recordFault(err);
       else service.recordRefused(err as Error);
       return errorResponse(err, http.requestId ?? context.awsRequestId);

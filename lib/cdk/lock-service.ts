@@ -16,6 +16,7 @@ import { leadingKeysCondition, parseLockScope, type LockScope } from './lock-sco
 import { API_GATEWAY_TIMEOUT_MS, MAX_HTTP_WAIT_CEILING_MS, ROUTES } from '../contract/http.js';
 import { METRIC_NAMES, type MetricName } from '../contract/metric-names.js';
 import { LIST } from '../contract/list.js';
+import { DIRECT_CALLERS } from '../contract/execution-events.js';
 import {
   OPERATIONS,
   OPERATOR_OPERATIONS,
@@ -286,6 +287,8 @@ export class LockService extends Construct {
   private readonly encryptionKey?: kms.IKey;
   /** The scopes' own direct functions, by their prefixes (see {@link scopedFunction}). */
   private readonly scopedFunctions = new Map<string, lambda.Function>();
+  /** The sections' direct functions, by their prefixes or `*` (see {@link sectionFunction}). */
+  private readonly sectionFunctions = new Map<string, lambda.Function>();
   /** What the direct functions are built with, for the scopes' own. */
   private readonly directOptions: LockFunctionOptions;
   /** The API callers limited to lock id prefixes, passed to the API function (LOCK_API_SCOPES). */
@@ -348,7 +351,11 @@ export class LockService extends Construct {
       asset: 'direct',
       description: 'Lock service: direct invocation { action, lockId, ... }',
       timeout: props.directFunctionTimeout ?? Duration.minutes(1),
-      environment: { ...commonEnv, LOCK_ACTIONS: WORKER_OPERATIONS.join(',') },
+      environment: {
+        ...commonEnv,
+        LOCK_ACTIONS: WORKER_OPERATIONS.join(','),
+        LOCK_CALLERS: DIRECT_CALLERS.workers,
+      },
     };
     this.directFunction = this.createFunction('DirectFunction', this.directOptions);
     this.operatorFunction = this.createFunction('OperatorFunction', {
@@ -494,9 +501,66 @@ export class LockService extends Construct {
     return fn;
   }
 
-  /** Every function that runs the direct handler: the workers', the operators' and the scopes'. */
+  /**
+   * The direct-invocation function of `LockedSection`s (of one scope, or of all locks): the
+   * workers' operations, acting only as Step Functions executions (a section's owner is its
+   * execution's run) and accepting `trackOwner`, which registers the execution for the cleanup.
+   * The workers' functions refuse both, so a worker grant can neither act for a section nor
+   * fill an execution's registry; give this function only to sections' state machines (a
+   * `LockedSection` grants its own). A section given `directFunction` or a
+   * {@link scopedFunction} as `lockFunction` invokes this one of the same scope instead.
+   * Created on first use, the same one for the same prefixes.
+   *
+   * @example
+   * new LockedSection(this, 'Nightly', { lockFunction: locks.sectionFunction({ prefixes: ['team-a:'] }), lockId: 'team-a:nightly' });
+   */
+  public sectionFunction(scope?: LockScope): lambda.Function {
+    const prefixes = scope ? parseLockScope(scope).sort() : undefined;
+    const key = prefixes ? JSON.stringify(prefixes) : '*';
+    const existing = this.sectionFunctions.get(key);
+    if (existing) return existing;
+    const n = this.sectionFunctions.size;
+    const fn = this.createFunction(n === 0 ? 'SectionFunction' : `SectionFunction${n + 1}`, {
+      ...this.directOptions,
+      description: `Lock service: direct invocation by LockedSection state machines${
+        prefixes ? `, scoped to ${prefixes.join(' ')}` : ''
+      }`.slice(0, 256),
+      environment: {
+        ...this.directOptions.environment,
+        LOCK_CALLERS: DIRECT_CALLERS.sections,
+        ...(prefixes ? { LOCK_PREFIXES: key } : {}),
+      },
+    });
+    this.sectionFunctions.set(key, fn);
+    return fn;
+  }
+
+  /**
+   * The section function serving the same locks as `fn` (`directFunction`, a
+   * {@link scopedFunction}, or a section function itself), or undefined for another function.
+   */
+  public sectionFunctionFor(fn: lambda.IFunction): lambda.Function | undefined {
+    if (fn === this.directFunction) return this.sectionFunction();
+    if ([...this.sectionFunctions.values()].includes(fn as lambda.Function)) {
+      return fn as lambda.Function;
+    }
+    for (const [key, scoped] of this.scopedFunctions) {
+      if (scoped === fn) return this.sectionFunction({ prefixes: JSON.parse(key) as string[] });
+    }
+    return undefined;
+  }
+
+  /**
+   * Every function that runs the direct handler: the workers', the operators', the scopes' and
+   * the sections'.
+   */
   public lockFunctions(): lambda.Function[] {
-    return [this.directFunction, this.operatorFunction, ...this.scopedFunctions.values()];
+    return [
+      this.directFunction,
+      this.operatorFunction,
+      ...this.scopedFunctions.values(),
+      ...this.sectionFunctions.values(),
+    ];
   }
 
   /**

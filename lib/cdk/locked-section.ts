@@ -49,7 +49,13 @@ type SectionFields<O extends OperationName> = {
 };
 
 export interface LockedSectionProps {
-  /** The lock service's direct-invocation function (`LockService.directFunction`). */
+  /**
+   * The lock service's direct-invocation function: `LockService.directFunction` (all locks),
+   * a `scopedFunction(scope)` (a scope's locks) or a `sectionFunction(scope?)`. The section
+   * invokes the service's section function of the same scope (`LockService.sectionFunction`),
+   * the one that acts for executions: the workers' functions refuse them. A function of a
+   * service in another app must be that service's section function.
+   */
   readonly lockFunction: lambda.IFunction;
   /** The lock's id: a literal, or a path into the state input such as `JsonPath.stringAt('$.orderId')`. */
   readonly lockId: string;
@@ -108,6 +114,8 @@ export class LockedSection extends Construct {
   private readonly leaseMs: number;
   private readonly permits?: number;
   private readonly trackOwner: boolean;
+  /** What the section's states invoke: the section function for `props.lockFunction`. */
+  private readonly lockFunction: lambda.IFunction;
   private wrapped = false;
 
   constructor(scope: Construct, id: string, props: LockedSectionProps) {
@@ -120,6 +128,10 @@ export class LockedSection extends Construct {
     this.leaseMs = (props.lease ?? Duration.minutes(5)).toMilliseconds();
     this.permits = props.permits === undefined ? undefined : parsePermits(props.permits);
     const service = props.lockFunction.node.scope;
+    this.lockFunction =
+      service instanceof LockService
+        ? (service.sectionFunctionFor(props.lockFunction) ?? props.lockFunction)
+        : props.lockFunction;
     this.trackOwner = props.cleanup ?? service instanceof LockService;
     if (this.trackOwner) {
       if (!(service instanceof LockService)) {
@@ -278,7 +290,7 @@ export class LockedSection extends Construct {
   ): tasks.LambdaInvoke {
     return new tasks.LambdaInvoke(this, id, {
       stateName: this.stateName(id),
-      lambdaFunction: this.props.lockFunction,
+      lambdaFunction: this.lockFunction,
       payload: sfn.TaskInput.fromObject({
         action,
         // After the acquire, the grant names the lock: the section's states may drop the input

@@ -35,3 +35,26 @@ export const sectionOwner = (executionArn: string, redriveCount: number): string
  * refused.
  */
 export const CLEANUP_STATE_MACHINES_VARIABLE = 'CLEANUP_STATE_MACHINE_ARNS';
+
+/**
+ * Whether `owner` names a Step Functions execution (`arn:PARTITION:states:REGION:ACCOUNT:execution:...`,
+ * a section's owner among them): an owner the execution cleanup may end, so only the section
+ * function, which only sections' state machines may invoke, acts for it.
+ *
+ * @example isExecutionOwner(sectionOwner(executionArn, 0)) === true
+ */
+export const isExecutionOwner = (owner: string): boolean =>
+  /^arn:[^:]*:states:[^:]*:[^:]*:execution:/.test(owner);
+
+/** Who may invoke a direct function, which decides the owners it acts for (`LOCK_CALLERS`). */
+export const DIRECT_CALLERS = {
+  /**
+   * Lambdas and other workers: never an execution's owner, never `trackOwner`, so the worker
+   * grant cannot act for a section or fill an execution's cleanup registry.
+   */
+  workers: 'workers',
+  /** `LockedSection`s' state machines only: owners are executions, `trackOwner` allowed. */
+  sections: 'sections',
+} as const;
+
+export type DirectCallers = (typeof DIRECT_CALLERS)[keyof typeof DIRECT_CALLERS];

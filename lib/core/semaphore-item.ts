@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import type { LockItem, PermitEntry } from './lock-item.js';
+import { utf8Length } from './validation.js';
 
 /**
  * The key of `owner`'s permit in `holders` and `permitTokens`: "p" and the first 128 bits of
@@ -74,7 +75,7 @@ export const permitOf = (item: LockItem | undefined, owner: string): StoredPermi
 const NUMBER_MAX_BYTES = 9;
 const MAP_BYTES = 3;
 const ELEMENT_BYTES = 1;
-const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
+const utf8 = utf8Length;
 
 /**
  * The most one permit adds to its semaphore's item: its `holders` entry

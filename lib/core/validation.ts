@@ -4,7 +4,8 @@ import { LIMITS } from './limits.js';
 /** A JSON object kept with a grant. */
 export type LockData = { [key: string]: unknown };
 
-const utf8Length = (value: string): number => Buffer.byteLength(value, 'utf8');
+/** Bytes of `value` in UTF-8, what DynamoDB and the limits count. */
+export const utf8Length = (value: string): number => Buffer.byteLength(value, 'utf8');
 
 function describe(value: unknown): string {
   if (value === null) return 'null';

@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import { ExecutionAbortedError } from 'aws-local-stepfunctions';
 import { jest } from '@jest/globals';
 import { createCleanupHandler, readAllowedStateMachines } from '../../lambdas/cleanup/cleanup.js';
-import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
+import { createInvokeHandler, readInvokeHandlerOptions } from '../../lambdas/direct/invoke.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { LockLost, LockManager, ValidationError } from '../../lib/index.js';
@@ -227,41 +227,57 @@ describe('Step Functions, run locally', () => {
     expect(await locks().get('sfn-pool')).toMatchObject({ held: false, available: 3 });
   }, 120_000);
 
-  it('frees the lock of an aborted execution at once: the next one does not wait out the lease', async () => {
-    // A 5-minute lease: without the cleanup the next execution would wait that long.
-    const { definition } = synthesizeSection({
-      lease: Duration.minutes(5),
-      maxWait: Duration.minutes(10),
-    });
-    let entered!: (token: number) => void;
-    const firstInside = new Promise<number>((resolve) => (entered = resolve));
-    const tokens: Record<string, number> = {};
-    const work = async (name: string, token: number) => {
-      tokens[name] = token;
-      if (name === 'aborted') {
-        entered(token);
-        await new Promise(() => {}); // stuck inside the section until aborted
-      }
-    };
-    const run = { definition, direct: direct(), work };
-    const first = startSection(run, 'aborted', { lockName: 'sfn-abort', fail: 'no' });
-    const held = await firstInside;
-    first.abort();
-    await expect(first.result).rejects.toBeInstanceOf(ExecutionAbortedError);
-    // StopExecution runs no Catch: the section's own release never ran.
-    expect((await locks().get('sfn-abort')).owner).toBe(runOwner('aborted'));
+  it.each([
+    ['all locks', undefined, 'sfn-abort'],
+    ['a scope', { prefixes: ['team-a:'] }, 'team-a:sfn-abort'],
+  ] as const)(
+    'frees the lock of an aborted execution at once (section on %s): the next one does not wait out the lease',
+    async (_, scope, lockName) => {
+      // A 5-minute lease: without the cleanup the next execution would wait that long.
+      const { definition, lockFunctionEnv } = synthesizeSection(
+        { lease: Duration.minutes(5), maxWait: Duration.minutes(10) },
+        (locks) => (scope ? locks.scopedFunction(scope) : locks.directFunction),
+      );
+      // The section's states invoke the section function of its scope, run as deployed.
+      expect(lockFunctionEnv).toMatchObject({
+        LOCK_CALLERS: 'sections',
+        ...(scope ? { LOCK_PREFIXES: JSON.stringify(scope.prefixes) } : {}),
+      });
+      const deployed = createInvokeHandler(service, readInvokeHandlerOptions(lockFunctionEnv));
+      let entered!: (token: number) => void;
+      const firstInside = new Promise<number>((resolve) => (entered = resolve));
+      // Each case its own executions: the cleanup ends an owner for good.
+      const [aborted, later] = scope ? ['aborted-scoped', 'next-scoped'] : ['aborted', 'next'];
+      const tokens: Record<string, number> = {};
+      const work = async (name: string, token: number) => {
+        tokens[name] = token;
+        if (name === aborted) {
+          entered(token);
+          await new Promise(() => {}); // stuck inside the section until aborted
+        }
+      };
+      const run = { definition, direct: deployed, work };
+      const first = startSection(run, aborted, { lockName, fail: 'no' });
+      // A run that ends before its work starts fails the test here rather than hang it.
+      const held = await Promise.race([firstInside, first.result.then(() => -1)]);
+      first.abort();
+      await expect(first.result).rejects.toBeInstanceOf(ExecutionAbortedError);
+      // StopExecution runs no Catch: the section's own release never ran.
+      expect((await locks().get(lockName)).owner).toBe(runOwner(aborted));
 
-    const cleaned = await cleanup()(
-      statusChange('aborted', executionArn('aborted')),
-      lambdaContext('cleanup'),
-    );
-    expect(cleaned.released).toEqual(['sfn-abort']);
-    const started = Date.now();
-    const next = await startSection(run, 'next', { lockName: 'sfn-abort', fail: 'no' }).result;
-    expect(next).toMatchObject({ work: { done: true } });
-    expect(Date.now() - started).toBeLessThan(30_000);
-    expect(tokens.next).toBeGreaterThan(held);
-  }, 60_000);
+      const cleaned = await cleanup()(
+        statusChange('aborted', executionArn(aborted)),
+        lambdaContext('cleanup'),
+      );
+      expect(cleaned.released).toEqual([lockName]);
+      const started = Date.now();
+      const next = await startSection(run, later, { lockName, fail: 'no' }).result;
+      expect(next).toMatchObject({ work: { done: true } });
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(tokens[later]).toBeGreaterThan(held);
+    },
+    60_000,
+  );
 
   /** The direct handler, telling `seen` of each acquire it answers (owner and outcome). */
   const observedDirect = (seen: (owner: string, outcome: string) => void) => {

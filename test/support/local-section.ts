@@ -18,10 +18,20 @@ type Json = Record<string, unknown>;
 /** The section's id: its states are named "Exclusive Acquire", "Exclusive Release", ... */
 export const SECTION = 'Exclusive';
 
-/** The ASL of a machine whose section (lock id from `$.lockName`) wraps Work then a renew. */
-export function synthesizeSection(props: Partial<LockedSectionProps> = {}): {
+/**
+ * The ASL of a machine whose section (lock id from `$.lockName`) wraps Work then a renew, and
+ * the environment of the lock function its lock states invoke (its literal variables: what
+ * `readInvokeHandlerOptions` reads), so a test can run the handler as that function would.
+ *
+ * @param lockFunctionOf the section's `lockFunction` @default the service's `directFunction`
+ */
+export function synthesizeSection(
+  props: Partial<LockedSectionProps> = {},
+  lockFunctionOf: (service: LockService) => lambda.IFunction = (s) => s.directFunction,
+): {
   definition: Json;
   template: Template;
+  lockFunctionEnv: Record<string, string>;
 } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Locked');
@@ -32,7 +42,7 @@ export function synthesizeSection(props: Partial<LockedSectionProps> = {}): {
     code: lambda.Code.fromInline('exports.handler = async () => ({})'),
   });
   const section = new LockedSection(stack, SECTION, {
-    lockFunction: service.directFunction,
+    lockFunction: lockFunctionOf(service),
     lockId: sfn.JsonPath.stringAt('$.lockName'),
     lease: Duration.seconds(30),
     maxWait: Duration.seconds(20),
@@ -60,12 +70,32 @@ export function synthesizeSection(props: Partial<LockedSectionProps> = {}): {
     DefinitionString: { 'Fn::Join': [string, unknown[]] };
   };
   // The function ARNs are CloudFormation references; any ARN will do, since tasks run locally.
-  const text = DefinitionString['Fn::Join'][1]
+  const parts = DefinitionString['Fn::Join'][1];
+  const text = parts
     .map((part) =>
       typeof part === 'string' ? part : 'arn:aws:lambda:us-east-1:123456789012:function:local',
     )
     .join('');
-  return { definition: JSON.parse(text) as Json, template };
+  const functions = template.findResources('AWS::Lambda::Function');
+  const invoked = new Set(
+    parts
+      .map((part) => (part as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt']?.[0])
+      .filter(
+        (id): id is string => id !== undefined && id in functions && !id.startsWith('Worker'),
+      ),
+  );
+  if (invoked.size !== 1) throw new Error(`the lock states invoke ${invoked.size} functions`);
+  const { Variables } = (
+    functions[[...invoked][0]].Properties as {
+      Environment: { Variables: Record<string, unknown> };
+    }
+  ).Environment;
+  const lockFunctionEnv = Object.fromEntries(
+    Object.entries(Variables).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    ),
+  );
+  return { definition: JSON.parse(text) as Json, template, lockFunctionEnv };
 }
 
 /** The execution ARN a local run gets. */

@@ -43,9 +43,9 @@ describe('handler assets', () => {
         dir: join(assembly.directory, `asset.${Code.S3Key.replace(/\.zip$/, '')}`),
       };
     });
-    // The workers' and the operators' direct functions deploy the one direct bundle.
+    // The workers', the operators' and the section's direct functions deploy the one direct bundle.
     bundles = all.filter((b, i) => all.findIndex((other) => other.dir === b.dir) === i);
-    expect(all.length).toBe(bundles.length + 1);
+    expect(all.length).toBe(bundles.length + 2);
   }, 120_000);
 
   afterAll(() => {

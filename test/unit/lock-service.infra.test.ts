@@ -154,8 +154,9 @@ describe('LockService with default props', () => {
           POWERTOOLS_METRICS_NAMESPACE: 'FencedLock',
           // the bundle is minified: stack traces need its source map
           NODE_OPTIONS: '--enable-source-maps',
-          // the workers' direct function refuses the operator's force release
-          ...(workers ? { LOCK_ACTIONS: 'acquire,renew,release,get' } : {}),
+          // the workers' direct function refuses the operator's force release, and acts for
+          // no execution (only the sections' function does)
+          ...(workers ? { LOCK_ACTIONS: 'acquire,renew,release,get', LOCK_CALLERS: 'workers' } : {}),
         });
       }
     });

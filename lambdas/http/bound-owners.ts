@@ -1,0 +1,112 @@
+// Owners bound to the API caller's IAM identity. An owner is the name under which a grant is
+// renewed, released, or given back to a retried acquire; the service shows it to other callers
+// (a 409 names the holder, `get` and the listing show it). If any caller could send any owner,
+// a caller with only the workers' grant could act as another's holder: take its grant back with
+// its token, release it or stretch its lease. So every owner an IAM-authorized caller sends is
+// stored qualified by that caller's identity (`aws:123456789012:role/team-a#worker-1`), and
+// shown back to that caller as it sent it: another principal naming the same owner names a
+// different one. A caller without an identity (the local server, which has no IAM) is not bound.
+import { utf8Length } from '../../lib/core/validation.js';
+import {
+  AccessDenied,
+  LIMITS,
+  LockHeld,
+  type ListResult,
+  type LockState,
+  ValidationError,
+} from '../../lib/core/index.js';
+import type { LockRequest } from '../../lib/contract/operations.js';
+import type { LockResponse } from '../service/lock-use-case.js';
+import { principalKey } from './caller-scopes.js';
+
+/**
+ * Ends the identity part of a bound owner. IAM names never contain it, so one principal's
+ * qualifier is never a prefix of another's owners.
+ */
+const QUALIFIER_END = '#';
+
+/**
+ * What an API caller's owners are qualified with, or undefined for a caller without an IAM
+ * identity: its principal (a role's session counts as the role) and `#`.
+ *
+ * @example ownerQualifier('arn:aws:sts::1:assumed-role/team-a/i-0abc') // 'aws:1:role/team-a#'
+ */
+export function ownerQualifier(callerArn: string | undefined): string | undefined {
+  return callerArn === undefined ? undefined : `${principalKey(callerArn)}${QUALIFIER_END}`;
+}
+
+/**
+ * The request with its owner qualified by the caller's identity. `trackOwner` registers the
+ * owner for the execution cleanup, which ends Step Functions executions (`LockedSection` on the
+ * direct function): an API caller is an IAM principal, never that execution, so it is refused.
+ *
+ * @throws AccessDenied for `trackOwner` from a caller with an identity
+ * @throws ValidationError naming `owner` when the qualified owner is over the owner limit
+ */
+export function bindOwner(request: LockRequest, qualifier: string | undefined): LockRequest {
+  if (qualifier === undefined || !('owner' in request.options)) return request;
+  if (request.action === 'acquire' && request.options.trackOwner === true) {
+    throw new AccessDenied(
+      'trackOwner is for Step Functions sections (LockedSection, through the direct function): ' +
+        'an API caller cannot register owners for the execution cleanup',
+    );
+  }
+  const owner = `${qualifier}${request.options.owner}`;
+  const room = LIMITS.ownerMaxBytes - utf8Length(qualifier);
+  if (utf8Length(owner) > LIMITS.ownerMaxBytes) {
+    throw new ValidationError(
+      'owner',
+      `owner must be at most ${room} bytes for this caller: the service qualifies an API ` +
+        `caller's owners with its IAM identity, ${utf8Length(qualifier)} bytes of the ` +
+        `${LIMITS.ownerMaxBytes} an owner may take`,
+    );
+  }
+  return { ...request, options: { ...request.options, owner } } as LockRequest;
+}
+
+/** An owner as this caller sees it: its own unqualified, others' with their principal. */
+const shown = (owner: string, qualifier: string) =>
+  owner.startsWith(qualifier) ? owner.slice(qualifier.length) : owner;
+
+function showState(state: LockState, qualifier: string): LockState {
+  return {
+    ...state,
+    ...(state.owner === undefined ? {} : { owner: shown(state.owner, qualifier) }),
+    ...(state.holders === undefined
+      ? {}
+      : { holders: state.holders.map((h) => ({ ...h, owner: shown(h.owner, qualifier) })) }),
+  };
+}
+
+/**
+ * An operation's answer with the caller's own owners as it sent them.
+ *
+ * @example showOwners(grant, 'aws:1:role/team-a#') // { ...grant, owner: 'worker-1' }
+ */
+export function showOwners<R extends LockResponse | ListResult>(
+  response: R,
+  qualifier: string | undefined,
+): R {
+  if (qualifier === undefined) return response;
+  if ('locks' in response) {
+    return { ...response, locks: response.locks.map((lock) => showState(lock, qualifier)) };
+  }
+  if ('held' in response) return showState(response, qualifier) as R;
+  if ('owner' in response) return { ...response, owner: shown(response.owner, qualifier) };
+  return response;
+}
+
+/**
+ * A refusal with the caller's own owner as it sent it (a 409 names the holder).
+ *
+ * @example throw showOwnersIn(err, qualifier);
+ */
+export function showOwnersIn(err: unknown, qualifier: string | undefined): unknown {
+  if (qualifier === undefined || !(err instanceof LockHeld)) return err;
+  const { lockId, expiresAt, retryAfterMs, waiting } = err;
+  return new LockHeld(
+    lockId,
+    { owner: shown(err.owner, qualifier), expiresAt, retryAfterMs, waiting },
+    { cause: err },
+  );
+}
