@@ -1,6 +1,7 @@
 // A CDK app laid out by today's `cdk init`, with the lock service added from the installed
 // package, synthesized offline: the functions must deploy the handler bundles the package
-// ships, unchanged, with no bundler and no Docker involved.
+// ships, unchanged, with no bundler and no Docker involved. The service is shared by two
+// teams, each scoped to its lock id prefix on every way in, and an operator.
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,16 +39,115 @@ const ofType = (type: string) =>
 const shippedAsset = (name: 'api' | 'direct' | 'cleanup') =>
   join(dir, 'node_modules/fenced-lock/dist/assets', name);
 
-/** The template's function whose construct path ends with `pathEnd`, with its logical id. */
 /** The execution cleanup's function, under `ExecutionCleanup<id>/`. */
 const CLEANUP_FUNCTION = '/Function/Resource';
 
-function lockFunction(pathEnd: string): [string, Resource] {
-  const found = ofType('AWS::Lambda::Function').filter(([, fn]) =>
-    String(fn.Metadata?.['aws:cdk:path']).endsWith(pathEnd),
+/** The teams of the fixture stack: construct id prefix and the lock id prefix of their scope. */
+const TEAMS = [
+  { name: 'TeamA', prefix: 'team-a/' },
+  { name: 'TeamB', prefix: 'team-b/' },
+] as const;
+
+/** The template's resource of `type` whose construct path ends with `pathEnd`, with its logical id. */
+function resourceAt(type: string, pathEnd: string): [string, Resource] {
+  const found = ofType(type).filter(([, resource]) =>
+    String(resource.Metadata?.['aws:cdk:path']).endsWith(pathEnd),
   );
   expect(found).toHaveLength(1);
   return found[0];
+}
+
+const lockFunction = (pathEnd: string) => resourceAt('AWS::Lambda::Function', pathEnd);
+
+/** The logical ids a CloudFormation value refers to (`Ref`, `Fn::GetAtt`), pseudo parameters aside. */
+function referencedIds(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(referencedIds);
+  if (typeof value !== 'object' || value === null) return [];
+  const { Ref: ref, 'Fn::GetAtt': getAtt } = value as { Ref?: unknown; 'Fn::GetAtt'?: unknown };
+  if (typeof ref === 'string') return ref.startsWith('AWS::') ? [] : [ref];
+  if (Array.isArray(getAtt)) return [String(getAtt[0])];
+  return Object.values(value).flatMap(referencedIds);
+}
+
+/** The one logical id a property refers to, such as a function's `Role`. */
+function referencedId(value: unknown): string {
+  const ids = referencedIds(value);
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** Every statement of the template's IAM policies, with the logical ids of the roles it is on. */
+function statements(): { roles: string[]; statement: Statement }[] {
+  return ofType('AWS::IAM::Policy').flatMap(([, policy]) => {
+    const { Roles, PolicyDocument } = policy.Properties as {
+      Roles?: unknown;
+      PolicyDocument: { Statement: Statement[] };
+    };
+    const roles = referencedIds(Roles);
+    return PolicyDocument.Statement.map((statement) => ({ roles, statement }));
+  });
+}
+
+/** The statements on the role with logical id `roleId`. */
+const statementsOf = (roleId: string) =>
+  statements()
+    .filter(({ roles }) => roles.includes(roleId))
+    .map(({ statement }) => statement);
+
+const actionsOf = (statement: Statement) => [statement.Action].flat();
+/** Whether the statement allows invoking a Lambda function (a wildcard action would too). */
+const invokesFunctions = (statement: Statement) =>
+  actionsOf(statement).some((action) => /^(lambda:(InvokeFunction|\*)|\*)$/.test(action));
+const invokesApi = (statement: Statement) =>
+  actionsOf(statement).some((action) => /^(execute-api:(Invoke|\*)|\*)$/.test(action));
+
+/** A statement's resources, one entry each (a single resource is not wrapped in an array). */
+const resourcesOf = (statement: Statement) => [statement.Resource].flat();
+
+/**
+ * The function ids each resource of the statements names, one per resource: a wildcard or
+ * anything else but a function's ARN (or its versions', `<arn>:*`) fails the test.
+ */
+function invokedFunctions(granted: Statement[]): string[] {
+  return granted.flatMap(resourcesOf).map((resource) => {
+    const id = referencedId(resource);
+    expect(resources[id]?.Type).toBe('AWS::Lambda::Function');
+    return id;
+  });
+}
+
+/** A function's scope: its `LOCK_PREFIXES` (a JSON array), or undefined for one serving all locks. */
+function lockPrefixesOf(functionId: string): string[] | undefined {
+  const variables = (
+    resources[functionId].Properties as { Environment?: { Variables?: Record<string, unknown> } }
+  ).Environment?.Variables;
+  const prefixes = variables?.LOCK_PREFIXES;
+  return prefixes === undefined ? undefined : (JSON.parse(String(prefixes)) as string[]);
+}
+
+/** What a joined part refers to: a logical id, or a pseudo parameter such as `AWS::Region`. */
+function referenceIn(part: unknown): string {
+  const ref = (part as { Ref?: unknown }).Ref;
+  return typeof ref === 'string' ? ref : referencedId(part);
+}
+
+/**
+ * A string property as deployed, with each reference it joins written `<logicalId>` (or
+ * `<AWS::Region>`...): a `Fn::Join` of literals and `Ref`s or `Fn::GetAtt`s, or a plain string.
+ */
+function rendered(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [separator, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  return parts
+    .map((part) => (typeof part === 'string' ? part : `<${referenceIn(part)}>`))
+    .join(separator);
 }
 
 interface NpmTree {
@@ -113,22 +213,36 @@ describe('a cdk init app using fenced-lock/cdk', () => {
     expect(synth.stderr).not.toMatch(/Bundling asset|\[Warning at|docker/i);
   });
 
-  test('has the three lock functions, the execution cleanup and the locked state machine', () => {
-    // The API's, the workers' direct one and the operators' direct one, and the cleanup.
-    expect(ofType('AWS::Lambda::Function')).toHaveLength(4);
+  test('has the lock functions, the execution cleanup and the locked state machines', () => {
+    // The API's, the workers' direct one, the operators' direct one and the cleanup, once each.
+    const [apiId] = lockFunction('/Locks/ApiFunction/Resource');
     const [directId] = lockFunction('/Locks/DirectFunction/Resource');
-    lockFunction('/Locks/ApiFunction/Resource');
-    lockFunction('/Locks/OperatorFunction/Resource');
+    const [operatorId] = lockFunction('/Locks/OperatorFunction/Resource');
     const [cleanupId] = lockFunction(CLEANUP_FUNCTION);
+    // No function beyond those, the teams' own workers and functions of the teams' scopes
+    // (how many of those the scopes take is the constructs' business).
+    const workers = TEAMS.map(({ name }) => lockFunction(`/${name}Worker/Resource`)[0]);
+    const functions = ofType('AWS::Lambda::Function').map(([id]) => id);
+    const unscoped = functions.filter((id) => lockPrefixesOf(id) === undefined);
+    expect(new Set(unscoped)).toEqual(
+      new Set([apiId, directId, operatorId, cleanupId, ...workers]),
+    );
+    for (const id of functions.filter((fn) => !unscoped.includes(fn))) {
+      expect(TEAMS.map(({ prefix }) => [prefix])).toContainEqual(lockPrefixesOf(id));
+    }
+
+    // The app's state machines: the single-team one and one per team.
     const machines = ofType('AWS::StepFunctions::StateMachine');
-    expect(machines).toHaveLength(1);
-    // The locked section invokes the direct function.
-    expect(JSON.stringify(machines[0][1].Properties?.DefinitionString)).toContain(directId);
-    // Its ended executions start the cleanup function.
+    expect(machines).toHaveLength(1 + TEAMS.length);
+    const [, nightly] = resourceAt('AWS::StepFunctions::StateMachine', '/NightlyReport/Resource');
+    // The single-team locked section invokes the direct function.
+    expect(JSON.stringify(nightly.Properties?.DefinitionString)).toContain(directId);
+    // Ended executions of every one of them start the cleanup function.
     const rules = ofType('AWS::Events::Rule');
     expect(rules).toHaveLength(1);
-    expect(JSON.stringify(rules[0][1].Properties)).toContain(machines[0][0]);
-    expect(JSON.stringify(rules[0][1].Properties)).toContain(cleanupId);
+    const rule = JSON.stringify(rules[0][1].Properties);
+    for (const [machineId] of machines) expect(rule).toContain(machineId);
+    expect(rule).toContain(cleanupId);
   });
 
   test.each([
@@ -171,5 +285,116 @@ describe('a cdk init app using fenced-lock/cdk', () => {
     const chains = dependencyChains(JSON.parse(ls.stdout) as NpmTree, 'esbuild');
     expect(chains.filter((chain) => chain.includes('fenced-lock'))).toEqual([]);
     expect(chains).toContainEqual(['tsx', 'esbuild']);
+  });
+});
+
+describe('a cdk init app sharing the lock service between two scopes and an operator', () => {
+  const others = (prefix: string) =>
+    TEAMS.map((team) => team.prefix).filter((other) => other !== prefix);
+
+  test.each(TEAMS)(
+    "$name's role uses the table only on ids starting $prefix",
+    ({ name, prefix }) => {
+      const [roleId] = resourceAt('AWS::IAM::Role', `/${name}Role/Resource`);
+      const own = statementsOf(roleId);
+      const table = own.filter((statement) =>
+        actionsOf(statement).some((action) => action.startsWith('dynamodb:')),
+      );
+      expect(table.length).toBeGreaterThan(0);
+      for (const statement of table) {
+        expect(statement.Condition).toEqual({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${prefix}*`] },
+        });
+      }
+      for (const other of others(prefix)) expect(JSON.stringify(own)).not.toContain(other);
+      // Its API grant is the workers' routes: no force release, no direct function.
+      expect(JSON.stringify(own.filter(invokesApi))).not.toContain('/DELETE/');
+      expect(own.filter(invokesFunctions)).toEqual([]);
+    },
+  );
+
+  test('LOCK_API_SCOPES on the API function names both roles, each with its own prefix', () => {
+    const [, api] = lockFunction('/Locks/ApiFunction/Resource');
+    const variables = (api.Properties as { Environment: { Variables: Record<string, unknown> } })
+      .Environment.Variables;
+    const scopes = JSON.parse(rendered(variables.LOCK_API_SCOPES)) as unknown[];
+    expect(scopes).toHaveLength(TEAMS.length);
+    expect(scopes).toEqual(
+      expect.arrayContaining(
+        TEAMS.map(({ name, prefix }) => ({
+          principal: `<${resourceAt('AWS::IAM::Role', `/${name}Role/Resource`)[0]}>`,
+          prefixes: [prefix],
+        })),
+      ),
+    );
+  });
+
+  test.each(TEAMS)(
+    "$name's worker may invoke only a function serving exactly $prefix",
+    ({ name, prefix }) => {
+      const [, worker] = lockFunction(`/${name}Worker/Resource`);
+      const granted = statementsOf(referencedId(worker.Properties?.Role)).filter(invokesFunctions);
+      const invoked = invokedFunctions(granted);
+      expect(invoked.length).toBeGreaterThan(0);
+      for (const id of invoked) expect(lockPrefixesOf(id)).toEqual([prefix]);
+    },
+  );
+
+  // Which function a section invokes, and how many, is the construct's choice: only their
+  // scope is asserted.
+  test.each(TEAMS)(
+    "$name's state machine may invoke only functions serving exactly $prefix",
+    ({ name, prefix }) => {
+      const [, machine] = resourceAt('AWS::StepFunctions::StateMachine', `/${name}Jobs/Resource`);
+      const granted = statementsOf(referencedId(machine.Properties?.RoleArn)).filter(
+        invokesFunctions,
+      );
+      const invoked = invokedFunctions(granted);
+      expect(invoked.length).toBeGreaterThan(0);
+      for (const id of invoked) expect(lockPrefixesOf(id)).toEqual([prefix]);
+      // And its definition names no other function.
+      const named = referencedIds(machine.Properties?.DefinitionString).filter(
+        (id) => resources[id]?.Type === 'AWS::Lambda::Function',
+      );
+      expect(named.length).toBeGreaterThan(0);
+      for (const id of named) expect(lockPrefixesOf(id)).toEqual([prefix]);
+    },
+  );
+
+  test('the operator role alone may invoke the operator function and the DELETE route', () => {
+    const [operatorId] = lockFunction('/Locks/OperatorFunction/Resource');
+    const [onCallId] = resourceAt('AWS::IAM::Role', '/OnCallRole/Resource');
+    const all = statements();
+    const rolesWhere = (allows: (statement: Statement) => boolean) => [
+      ...new Set(all.filter(({ statement }) => allows(statement)).flatMap(({ roles }) => roles)),
+    ];
+    expect(
+      rolesWhere(
+        (statement) =>
+          invokesFunctions(statement) &&
+          resourcesOf(statement).some((resource) => referencedIds(resource).includes(operatorId)),
+      ),
+    ).toEqual([onCallId]);
+    expect(
+      rolesWhere(
+        (statement) =>
+          invokesApi(statement) && JSON.stringify(resourcesOf(statement)).includes('/DELETE/'),
+      ),
+    ).toEqual([onCallId]);
+    // Every API grant names its method (`arn:...:<api>/<stage>/POST/locks/*/acquire`): a
+    // wildcard method, or a wildcard resource, would cover DELETE too.
+    const apiResources = all
+      .filter(({ statement }) => invokesApi(statement))
+      .flatMap(({ statement }) => resourcesOf(statement));
+    expect(apiResources.length).toBeGreaterThan(0);
+    for (const resource of apiResources) {
+      const [, , method] = rendered(resource).split('/');
+      expect(method).toMatch(/^(GET|POST|DELETE)$/);
+    }
+    // Nor a resource policy letting anything else invoke the operator function.
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, permission]) =>
+      referencedIds(permission.Properties?.FunctionName).includes(operatorId),
+    );
+    expect(permissions).toEqual([]);
   });
 });
