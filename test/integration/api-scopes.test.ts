@@ -22,6 +22,8 @@ const TEAM_A_ROLE = 'arn:aws:iam::111122223333:role/service-role/team-a';
 const TEAM_A_CALLER = 'arn:aws:sts::111122223333:assumed-role/team-a/team-a-worker';
 const TEAM_B_CALLER = 'arn:aws:sts::111122223333:assumed-role/team-b/team-b-worker';
 const UNSCOPED_CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/on-call';
+// How the holder's owner is stored and shown to other callers: bound to its role.
+const TEAM_B_HOLDER = 'aws:111122223333:role/team-b#team-b-holder';
 const SCOPES = JSON.stringify([
   { principal: TEAM_A_ROLE, prefixes: ['team-a:'] },
   { principal: 'arn:aws:iam::111122223333:role/team-b', prefixes: ['team-b:'] },
@@ -121,7 +123,7 @@ describe.each(API_KINDS)('API callers scoped by lock id prefix (%s events)', (ki
       const item = await doc.send(
         new GetCommand({ TableName: tableName, Key: { lockId: teamB }, ConsistentRead: true }),
       );
-      expect(item.Item).toMatchObject({ owner: 'team-b-holder', token: teamBToken });
+      expect(item.Item).toMatchObject({ owner: TEAM_B_HOLDER, token: teamBToken });
     },
   );
 
@@ -137,8 +139,12 @@ describe.each(API_KINDS)('API callers scoped by lock id prefix (%s events)', (ki
     for (const caller of [UNSCOPED_CALLER, undefined]) {
       const res = await call(caller, 'GET', `/locks/${id(teamB)}`);
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ held: true, owner: 'team-b-holder' });
+      // Another caller sees the holder's owner with the holder's role.
+      expect(res.body).toMatchObject({ held: true, owner: TEAM_B_HOLDER });
     }
+    // The holder sees its own owner as it sent it.
+    const own = await call(TEAM_B_CALLER, 'GET', `/locks/${id(teamB)}`);
+    expect(own.body).toMatchObject({ held: true, owner: 'team-b-holder', token: teamBToken });
   });
 
   test('bad input is still a 400 naming the field, before the scope is checked', async () => {
