@@ -14,6 +14,7 @@ export { HttpTransport, type HttpTransportOptions } from './client/http-transpor
 export { LambdaTransport, type LambdaTransportOptions } from './client/lambda-transport.js';
 export { RemoteTransport, type LockTransport } from './client/transport.js';
 export { LIST, listPath } from './contract/list.js';
+export { hiddenOwner } from './contract/owner-views.js';
 export {
   decodeError,
   encodeError,

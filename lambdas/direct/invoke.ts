@@ -14,6 +14,7 @@ import {
   parseLockRequest,
 } from '../../lib/contract/operations.js';
 import { LIST, parseListRequest } from '../../lib/contract/list.js';
+import { hiddenOwner } from '../../lib/contract/owner-views.js';
 import {
   DIRECT_CALLERS,
   type DirectCallers,
@@ -32,6 +33,7 @@ import { checkInScope } from '../http/caller-scopes.js';
 import { ConfigError } from '../service/config.js';
 import { InternalError } from '../service/internal-error.js';
 import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
+import { viewOwners, viewOwnersIn } from '../service/owner-views.js';
 
 /**
  * The event of a direct invocation: an operation's name as `action`, the lock id, and that
@@ -130,8 +132,9 @@ export interface InvokeHandlerOptions {
   readonly prefixes?: readonly string[];
   /**
    * Who invokes this function, which decides the owners it acts for: `workers` (Lambdas) are
-   * refused an execution's owner and `trackOwner`; `sections` (`LockedSection`s' state
-   * machines) act only as executions' owners. Either is refused with `AccessDenied`.
+   * refused an execution's owner and `trackOwner`, and see other holders' owners only as
+   * digests (`hiddenOwner`); `sections` (`LockedSection`s' state machines) act only as
+   * executions' owners. What is refused is refused with `AccessDenied`.
    *
    * @default any caller, any owner (an operator's function, or a local one)
    */
@@ -262,12 +265,16 @@ export function createInvokeHandler(
   options: InvokeHandlerOptions = {},
 ): InvokeHandler {
   const allowed = new Set<OperationName>(options.actions ?? OPERATION_NAMES);
+  // A workers' function's callers have no identity, so an owner is all it takes to act as a
+  // holder there: they see others' owners only as digests.
+  const hide = options.callers === DIRECT_CALLERS.workers;
   const handle = async (event: unknown, context: Context): Promise<LockResponse | ListResult> => {
     try {
       const list = parseListEvent(event);
       if (list !== undefined) {
         checkInScope(options.prefixes, list.prefix, 'prefix');
-        return await service.list(list);
+        const page = await service.list(list);
+        return hide ? viewOwners(page, hiddenOwner) : page;
       }
       const request = withinInvocation(parseInvokeEvent(event), context);
       checkInScope(options.prefixes, request.lockId, 'lockId');
@@ -277,8 +284,11 @@ export function createInvokeHandler(
           `${request.action} is not allowed through this function: it is kept for operators`,
         );
       }
-      return await service.execute(request);
-    } catch (err) {
+      const answer = await service.execute(request);
+      // A grant names the caller's own owner; only a lock's state names others.
+      return hide && request.action === 'get' ? viewOwners(answer, hiddenOwner) : answer;
+    } catch (thrown) {
+      const err = hide ? viewOwnersIn(thrown, hiddenOwner) : thrown;
       if (err instanceof LockError) {
         service.recordRefused(err);
         throw toFunctionError(err);

@@ -6,8 +6,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isListPath, LIST, parseListRequest } from '../../lib/contract/list.js';
-import type { LockUseCase } from '../service/lock-use-case.js';
-import { bindOwner, ownerQualifier, showOwners, showOwnersIn } from './bound-owners.js';
+import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
+import type { ListResult } from '../../lib/core/index.js';
+import { viewOwners, viewOwnersIn } from '../service/owner-views.js';
+import { bindOwner, ownerQualifier, ownerView } from './bound-owners.js';
 import { type CallerScopes, checkInScope, scopeOf } from './caller-scopes.js';
 import { type ApiEvent, toApiRequest } from './events.js';
 import { errorResponse, isClientError, MethodNotAllowed, ok } from './http-errors.js';
@@ -45,6 +47,9 @@ export function createApiHandler(
   const handle = async (event: ApiEvent, context: Context) => {
     const http = toApiRequest(event);
     const qualifier = ownerQualifier(http.callerArn);
+    const view = ownerView(qualifier);
+    const shown = <R extends LockResponse | ListResult>(response: R) =>
+      view ? viewOwners(response, view) : response;
     try {
       const prefixes = scopeOf(scopes, http.callerArn);
       if (isListPath(http.path)) {
@@ -53,14 +58,14 @@ export function createApiHandler(
         }
         const list = parseListRequest(http.query, { text: true });
         checkInScope(prefixes, list.prefix, 'prefix');
-        return ok(showOwners(await service.list(list), qualifier));
+        return ok(shown(await service.list(list)));
       }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
       checkInScope(prefixes, request.lockId, 'lockId');
-      return ok(showOwners(await service.execute(bindOwner(request, qualifier)), qualifier));
+      return ok(shown(await service.execute(bindOwner(request, qualifier))));
     } catch (thrown) {
-      const err = showOwnersIn(thrown, qualifier);
+      const err = view ? viewOwnersIn(thrown, view) : thrown;
       if (!isClientError(err)) service.recordFault(err);
       else service.recordRefused(err as Error);
       return errorResponse(err, http.requestId ?? context.awsRequestId);

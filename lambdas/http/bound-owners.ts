@@ -7,16 +7,9 @@
 // shown back to that caller as it sent it: another principal naming the same owner names a
 // different one. A caller without an identity (the local server, which has no IAM) is not bound.
 import { utf8Length } from '../../lib/core/validation.js';
-import {
-  AccessDenied,
-  LIMITS,
-  LockHeld,
-  type ListResult,
-  type LockState,
-  ValidationError,
-} from '../../lib/core/index.js';
+import { AccessDenied, LIMITS, ValidationError } from '../../lib/core/index.js';
 import type { LockRequest } from '../../lib/contract/operations.js';
-import type { LockResponse } from '../service/lock-use-case.js';
+import type { OwnerView } from '../service/owner-views.js';
 import { principalKey } from './caller-scopes.js';
 
 /**
@@ -64,49 +57,12 @@ export function bindOwner(request: LockRequest, qualifier: string | undefined): 
   return { ...request, options: { ...request.options, owner } } as LockRequest;
 }
 
-/** An owner as this caller sees it: its own unqualified, others' with their principal. */
-const shown = (owner: string, qualifier: string) =>
-  owner.startsWith(qualifier) ? owner.slice(qualifier.length) : owner;
-
-function showState(state: LockState, qualifier: string): LockState {
-  return {
-    ...state,
-    ...(state.owner === undefined ? {} : { owner: shown(state.owner, qualifier) }),
-    ...(state.holders === undefined
-      ? {}
-      : { holders: state.holders.map((h) => ({ ...h, owner: shown(h.owner, qualifier) })) }),
-  };
-}
-
 /**
- * An operation's answer with the caller's own owners as it sent them.
+ * How this caller sees owners: its own as it sent them, others' with their principal.
  *
- * @example showOwners(grant, 'aws:1:role/team-a#') // { ...grant, owner: 'worker-1' }
+ * @example ownerView('aws:1:role/team-a#')?.('aws:1:role/team-a#worker-1') // 'worker-1'
  */
-export function showOwners<R extends LockResponse | ListResult>(
-  response: R,
-  qualifier: string | undefined,
-): R {
-  if (qualifier === undefined) return response;
-  if ('locks' in response) {
-    return { ...response, locks: response.locks.map((lock) => showState(lock, qualifier)) };
-  }
-  if ('held' in response) return showState(response, qualifier) as R;
-  if ('owner' in response) return { ...response, owner: shown(response.owner, qualifier) };
-  return response;
-}
-
-/**
- * A refusal with the caller's own owner as it sent it (a 409 names the holder).
- *
- * @example throw showOwnersIn(err, qualifier);
- */
-export function showOwnersIn(err: unknown, qualifier: string | undefined): unknown {
-  if (qualifier === undefined || !(err instanceof LockHeld)) return err;
-  const { lockId, expiresAt, retryAfterMs, waiting } = err;
-  return new LockHeld(
-    lockId,
-    { owner: shown(err.owner, qualifier), expiresAt, retryAfterMs, waiting },
-    { cause: err },
-  );
+export function ownerView(qualifier: string | undefined): OwnerView | undefined {
+  if (qualifier === undefined) return undefined;
+  return (owner) => (owner.startsWith(qualifier) ? owner.slice(qualifier.length) : owner);
 }

@@ -1,7 +1,11 @@
 // The adversarial probe of issue 17, repeated on every way in with the workers' grant only
 // (acquire, renew, release, get; no force release): learn a holder's owner and token from a 409
 // or `get`, then take its grant back, release it, stretch its lease to 12 h, or fill another
-// owner's cleanup registry. Each step is refused, and the holder keeps its lock.
+// owner's cleanup registry. Each step is refused, and the holder keeps its lock. Through the API
+// owners are bound to the caller's IAM identity; through a workers' direct function, whose
+// callers carry none, others' owners are shown only as digests, and executions' owners and
+// `trackOwner` belong to the sections' function.
+import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
@@ -17,6 +21,7 @@ import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { API_KINDS, type ApiKind } from '../../lib/contract/http.js';
 import { LIMITS } from '../../lib/core/limits.js';
+import { hiddenOwner } from '../../lib/contract/owner-views.js';
 import { RESERVED_LOCK_ID_PREFIX } from '../../lib/core/validation.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { toApiEvent } from '../../local/api-events.js';
@@ -153,6 +158,19 @@ describe.each(API_KINDS)('the probe through the API (%s events)', (kind: ApiKind
     await expectHolderUnharmed();
   });
 
+  test('an owner too long once bound to the caller is a 400 naming owner, and changes nothing', async () => {
+    const qualifier = 'aws:111122223333:role/team-a-reports#';
+    const room = LIMITS.ownerMaxBytes - qualifier.length;
+    const free = `/locks/${encodeURIComponent(`team-a:long-${kind}`)}/acquire`;
+    const refused = await call(PROBER, 'POST', free, { owner: 'x'.repeat(room + 1) });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: 'ValidationError', field: 'owner' });
+    expect(refused.body.message).toContain(`at most ${room} bytes`);
+    expect(await item(`team-a:long-${kind}`)).toBeUndefined();
+    const granted = await call(PROBER, 'POST', free, { owner: 'x'.repeat(room) });
+    expect(granted.body).toMatchObject({ owner: 'x'.repeat(room) });
+  });
+
   test("cannot register anything under an execution's owner (its cleanup registry)", async () => {
     for (let i = 0; i < 3; i++) {
       const res = await call(
@@ -207,14 +225,43 @@ describe('the probe through direct invocation', () => {
     sections = createInvokeHandler(service(), readInvokeHandlerOptions(lockFunctionEnv));
   });
 
-  test("a worker learns a section's owner and token, and is refused acting as it", async () => {
+  test("a worker sees others' owners only as digests: a 409, get and the listing", async () => {
+    const holder = `lock-client-${randomUUID()}`;
+    const lockId = 'workers:probe';
+    const grant = (await workers(
+      { action: 'acquire', lockId, owner: holder, leaseMs: 30_000 },
+      context(),
+    )) as { owner: string; token: number; expiresAt: number };
+    expect(grant.owner).toBe(holder);
+    const held = await refusal(workers, { action: 'acquire', lockId, owner: 'prober-1' });
+    expect(held.errorType).toBe('LockHeld');
+    const state = await workers({ action: 'get', lockId }, context());
+    const page = await workers({ action: 'list', prefix: 'workers:' }, context());
+    for (const seen of [held.errorMessage, JSON.stringify(state), JSON.stringify(page)]) {
+      expect(seen).not.toContain(holder);
+      expect(seen).toContain(hiddenOwner(holder));
+    }
+    // The digest is no owner: the prober can neither release nor renew under it.
+    const release = { action: 'release', lockId, owner: hiddenOwner(holder), token: grant.token };
+    expect(await workers(release, context())).toEqual({ released: false });
+    const renew = { ...release, action: 'renew', leaseMs: LIMITS.leaseMsMax };
+    expect((await refusal(workers, renew)).errorType).toBe('LockLost');
+    expect(await item(lockId)).toMatchObject({ owner: holder, expiresAt: grant.expiresAt });
+    // The operators' function (no callers set) shows the owner itself.
+    const operators = createInvokeHandler(service());
+    expect(await operators({ action: 'get', lockId }, context())).toMatchObject({ owner: holder });
+  });
+
+  test("a worker is refused acting as a section's execution, whose owner it can guess", async () => {
     const lockId = 'sfn:probe';
     const held = (await sections(
       { action: 'acquire', lockId, owner: VICTIM_EXECUTION, trackOwner: true, leaseMs: 30_000 },
       context(),
     )) as { token: number; expiresAt: number };
-    const state = await workers({ action: 'get', lockId }, context());
-    expect(state).toMatchObject({ owner: VICTIM_EXECUTION, token: held.token });
+    expect(await workers({ action: 'get', lockId }, context())).toMatchObject({
+      owner: hiddenOwner(VICTIM_EXECUTION),
+      token: held.token,
+    });
     for (const event of [
       { action: 'acquire', owner: VICTIM_EXECUTION },
       { action: 'release', owner: VICTIM_EXECUTION, token: held.token },
