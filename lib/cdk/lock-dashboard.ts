@@ -58,7 +58,11 @@ export function createLockDashboard(
     dynamodb.Operation.GET_ITEM,
     dynamodb.Operation.SCAN,
   ];
-  const functions = [service.apiFunction, service.directFunction];
+  // Every handler the service has so far: scopes' and sections' functions made later are not on
+  // it, so add the dashboard after the grants and sections (see LockService.addDashboard).
+  const functions = [service.apiFunction, ...service.lockFunctions()];
+  const name = (fn: (typeof functions)[number]) =>
+    fn === service.apiFunction ? 'API function' : fn.node.id;
 
   const dashboard = new cloudwatch.Dashboard(service, 'Dashboard', {
     ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
@@ -101,13 +105,9 @@ export function createLockDashboard(
     ]),
     graph(
       DASHBOARD_WIDGETS.functions,
-      functions.map((fn, i) =>
-        fn.metricErrors(sum).with({ label: `${i === 0 ? 'API' : 'direct'} function errors` }),
-      ),
+      functions.map((fn) => fn.metricErrors(sum).with({ label: `${name(fn)} errors` })),
       [
-        ...functions.map((fn, i) =>
-          fn.metricThrottles(sum).with({ label: `${i === 0 ? 'API' : 'direct'} throttles` }),
-        ),
+        ...functions.map((fn) => fn.metricThrottles(sum).with({ label: `${name(fn)} throttles` })),
         service.metricInternalErrors(sum).with({ label: 'handler faults' }),
       ],
     ),

@@ -725,6 +725,8 @@ export class LockService extends Construct {
    * wait time; handler latency p50 and p99; each function's errors and throttles; the API's
    * requests, 4XX and 5XX; the table's throttles and system errors; the execution cleanup's
    * work. docs/operations.md says what each widget shows and what to do when it turns red.
+   * The functions are those that exist when it is called (API, workers', operators', scopes'
+   * and sections'): add it after the scoped grants and the `LockedSection`s.
    *
    * @example const dashboard = locks.addDashboard({ dashboardName: 'locks' });
    */
