@@ -29,6 +29,7 @@ import {
   ValidationError,
 } from '../../lib/core/index.js';
 import { parseObject } from '../../lib/core/validation.js';
+import { isBoundOwner } from '../http/bound-owners.js';
 import { checkInScope } from '../http/caller-scopes.js';
 import { ConfigError } from '../service/config.js';
 import { InternalError } from '../service/internal-error.js';
@@ -177,8 +178,8 @@ export function readInvokeHandlerOptions(
 
 /**
  * Refuses an owner this function's callers may not act for: a worker naming an execution (a
- * section's owner, which the execution cleanup ends) or registering with `trackOwner`, or a
- * section naming anything but an execution.
+ * section's owner, which the execution cleanup ends) or an API caller's bound owner, or
+ * registering with `trackOwner`; a section naming anything but an execution.
  */
 function checkOwner(request: LockRequest, callers: DirectCallers | undefined): void {
   if (callers === undefined || !('owner' in request.options)) return;
@@ -188,6 +189,12 @@ function checkOwner(request: LockRequest, callers: DirectCallers | undefined): v
       throw new AccessDenied(
         "owner names a Step Functions execution: only the service's section function, which " +
           "LockedSection's state machines invoke, acts for executions",
+      );
+    }
+    if (isBoundOwner(request.options.owner)) {
+      throw new AccessDenied(
+        "owner has the form of an API caller's owner (an IAM principal and '#'): only that " +
+          'caller, through the API, acts for it',
       );
     }
     if (request.action === 'acquire' && request.options.trackOwner === true) {

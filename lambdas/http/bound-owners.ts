@@ -8,6 +8,7 @@
 // different one. A caller without an identity (the local server, which has no IAM) is not bound.
 import { utf8Length } from '../../lib/core/validation.js';
 import { AccessDenied, LIMITS, ValidationError } from '../../lib/core/index.js';
+import { isExecutionOwner } from '../../lib/contract/execution-events.js';
 import type { LockRequest } from '../../lib/contract/operations.js';
 import type { OwnerView } from '../service/owner-views.js';
 import { principalKey } from './caller-scopes.js';
@@ -26,6 +27,23 @@ const QUALIFIER_END = '#';
  */
 export function ownerQualifier(callerArn: string | undefined): string | undefined {
   return callerArn === undefined ? undefined : `${principalKey(callerArn)}${QUALIFIER_END}`;
+}
+
+/**
+ * Whether `owner` has the form of an owner bound to an API caller (a principal key, or another
+ * ARN, then `#`): the workers' direct functions refuse such owners, so a caller without an
+ * identity cannot act for an API caller's grant by sending its qualified owner.
+ *
+ * @example isBoundOwner('aws:1:role/team-a#worker-1') === true
+ */
+export function isBoundOwner(owner: string): boolean {
+  const end = owner.indexOf(QUALIFIER_END);
+  if (end < 0) return false;
+  const principal = owner.slice(0, end);
+  return (
+    /^[^:]+:[^:]*:(?:role|user)\/[^/]+$/.test(principal) ||
+    (principal.startsWith('arn:') && !isExecutionOwner(owner))
+  );
 }
 
 /**

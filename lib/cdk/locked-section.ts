@@ -87,7 +87,8 @@ export interface LockedSectionProps {
    * running the section's own release: each acquire also registers the execution as owner (one
    * more DynamoDB write per attempt), and an EventBridge rule on the stack's state machines
    * that invoke the lock service starts a cleanup function (see `ExecutionCleanup`). Needs
-   * `lockFunction` to be a `LockService`'s `directFunction`; the lease remains the backstop.
+   * `lockFunction` to be a function of a `LockService` in this app (its `directFunction`, a
+   * `scopedFunction` or a `sectionFunction`); the lease remains the backstop.
    * @default true when `lockFunction` belongs to a LockService
    */
   readonly cleanup?: boolean;
@@ -136,14 +137,14 @@ export class LockedSection extends Construct {
     if (this.trackOwner) {
       if (!(service instanceof LockService)) {
         throw new Error(
-          'LockedSection: cleanup needs lockFunction to be a LockService directFunction; ' +
+          'LockedSection: cleanup needs lockFunction to be a function of a LockService; ' +
             'pass cleanup: false for another function',
         );
       }
       ExecutionCleanup.of(Stack.of(this), service);
     } else if (props.cleanup === undefined) {
       Annotations.of(this).addInfo(
-        'lockFunction is not a LockService directFunction: ended executions hold their lock ' +
+        'lockFunction is not a function of a LockService: ended executions hold their lock ' +
           'until its lease ends (no execution cleanup)',
       );
     }

@@ -62,30 +62,41 @@ const SCOPES = JSON.stringify(
 );
 const VICTIM_EXECUTION = runOwner('victim');
 
+/** One IAM-authorized API request of `caller`, as API Gateway delivers it in `kind`'s format. */
+async function apiCall(
+  handler: ApiHandler,
+  kind: ApiKind,
+  caller: string,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const event = toApiEvent(kind, {
+    method,
+    url: path,
+    rawHeaders: body === undefined ? [] : ['content-type', 'application/json'],
+    body: body === undefined ? null : JSON.stringify(body),
+    requestId: 'req-probe',
+  });
+  if (kind === 'http') {
+    const v2 = event as APIGatewayProxyEventV2;
+    Object.assign(v2.requestContext, { authorizer: { iam: { userArn: caller } } });
+  } else {
+    const v1 = event as APIGatewayProxyEvent;
+    v1.requestContext.identity = { ...v1.requestContext.identity, userArn: caller };
+  }
+  const res = await handler(event as never, lambdaContext('probe', 29_000, 'req-probe'));
+  return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
+}
+
 describe.each(API_KINDS)('the probe through the API (%s events)', (kind: ApiKind) => {
   let handler: ApiHandler;
   let lockId: string;
   let grant: { owner: string; token: number; expiresAt: number };
   let n = 0;
 
-  async function call(caller: string, method: string, path: string, body?: unknown) {
-    const event = toApiEvent(kind, {
-      method,
-      url: path,
-      rawHeaders: body === undefined ? [] : ['content-type', 'application/json'],
-      body: body === undefined ? null : JSON.stringify(body),
-      requestId: 'req-probe',
-    });
-    if (kind === 'http') {
-      const v2 = event as APIGatewayProxyEventV2;
-      Object.assign(v2.requestContext, { authorizer: { iam: { userArn: caller } } });
-    } else {
-      const v1 = event as APIGatewayProxyEvent;
-      v1.requestContext.identity = { ...v1.requestContext.identity, userArn: caller };
-    }
-    const res = await handler(event as never, lambdaContext('probe', 29_000, 'req-probe'));
-    return { status: res.statusCode, body: JSON.parse(res.body) as Record<string, unknown> };
-  }
+  const call = (caller: string, method: string, path: string, body?: unknown) =>
+    apiCall(handler, kind, caller, method, path, body);
   const at = (suffix = '') => `/locks/${encodeURIComponent(lockId)}${suffix}`;
 
   beforeAll(() => {
@@ -286,6 +297,25 @@ describe('the probe through direct invocation', () => {
         context(),
       ),
     ).toEqual({ released: true });
+  });
+
+  test("a worker is refused acting as an API caller's grant, under its bound owner", async () => {
+    const lockId = 'api:probe';
+    const api = createApiHandler(service());
+    const path = `/locks/${encodeURIComponent(lockId)}`;
+    const held = await apiCall(api, 'rest', HOLDER, 'POST', `${path}/acquire`, { owner: 'h1' });
+    expect(held.status).toBe(200);
+    const bound = 'aws:111122223333:role/team-a-orders#h1';
+    expect(await item(lockId)).toMatchObject({ owner: bound });
+    const token = held.body.token as number;
+    for (const event of [
+      { action: 'acquire', owner: bound },
+      { action: 'release', owner: bound, token },
+      { action: 'renew', owner: bound, token, leaseMs: LIMITS.leaseMsMax },
+    ]) {
+      expect((await refusal(workers, { ...event, lockId })).errorType).toBe('AccessDenied');
+    }
+    expect(await item(lockId)).toMatchObject({ owner: bound, token });
   });
 
   test("a worker cannot fill an execution's cleanup registry, nor register its own", async () => {
