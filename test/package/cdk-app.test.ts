@@ -123,14 +123,22 @@ function invokedFunctions(granted: Statement[]): string[] {
   });
 }
 
+/** A function's environment variables (none: an empty record). */
+const variablesOf = (functionId: string): Record<string, unknown> =>
+  (resources[functionId].Properties as { Environment?: { Variables?: Record<string, unknown> } })
+    .Environment?.Variables ?? {};
+
 /** A function's scope: its `LOCK_PREFIXES` (a JSON array), or undefined for one serving all locks. */
 function lockPrefixesOf(functionId: string): string[] | undefined {
-  const variables = (
-    resources[functionId].Properties as { Environment?: { Variables?: Record<string, unknown> } }
-  ).Environment?.Variables;
-  const prefixes = variables?.LOCK_PREFIXES;
+  const prefixes = variablesOf(functionId).LOCK_PREFIXES;
   return prefixes === undefined ? undefined : (JSON.parse(String(prefixes)) as string[]);
 }
+
+/**
+ * Who a direct function serves (`LOCK_CALLERS`): `workers` (never an execution's owner),
+ * `sections` (only executions' owners), or undefined for any caller (the operators').
+ */
+const lockCallersOf = (functionId: string) => variablesOf(functionId).LOCK_CALLERS;
 
 /** What a joined part refers to: a logical id, or a pseudo parameter such as `AWS::Region`. */
 function referenceIn(part: unknown): string {
@@ -214,29 +222,52 @@ describe('a cdk init app using fenced-lock/cdk', () => {
   });
 
   test('has the lock functions, the execution cleanup and the locked state machines', () => {
-    // The API's, the workers' direct one, the operators' direct one and the cleanup, once each.
+    // The API's, the workers' direct one, the operators' direct one, the sections' one (of all
+    // locks) and the cleanup, once each.
     const [apiId] = lockFunction('/Locks/ApiFunction/Resource');
     const [directId] = lockFunction('/Locks/DirectFunction/Resource');
     const [operatorId] = lockFunction('/Locks/OperatorFunction/Resource');
+    const [sectionId] = lockFunction('/Locks/SectionFunction/Resource');
     const [cleanupId] = lockFunction(CLEANUP_FUNCTION);
-    // No function beyond those, the teams' own workers and functions of the teams' scopes
-    // (how many of those the scopes take is the constructs' business).
+    expect(lockCallersOf(directId)).toBe('workers');
+    expect(lockCallersOf(sectionId)).toBe('sections');
+    expect(lockCallersOf(operatorId)).toBeUndefined();
+    // No function beyond those, the teams' own workers and functions of the teams' scopes, the
+    // workers' and the sections' (how many of those the scopes take is the constructs' business).
     const workers = TEAMS.map(({ name }) => lockFunction(`/${name}Worker/Resource`)[0]);
     const functions = ofType('AWS::Lambda::Function').map(([id]) => id);
     const unscoped = functions.filter((id) => lockPrefixesOf(id) === undefined);
     expect(new Set(unscoped)).toEqual(
-      new Set([apiId, directId, operatorId, cleanupId, ...workers]),
+      new Set([apiId, directId, operatorId, sectionId, cleanupId, ...workers]),
     );
-    for (const id of functions.filter((fn) => !unscoped.includes(fn))) {
+    const scoped = functions.filter((fn) => !unscoped.includes(fn));
+    for (const id of scoped) {
       expect(TEAMS.map(({ prefix }) => [prefix])).toContainEqual(lockPrefixesOf(id));
+      expect(['workers', 'sections']).toContain(lockCallersOf(id));
+    }
+    // Each team's scope has a function of each kind.
+    for (const { prefix } of TEAMS) {
+      const callers = scoped
+        .filter((id) => lockPrefixesOf(id)?.[0] === prefix)
+        .map((id) => lockCallersOf(id));
+      expect(new Set(callers)).toEqual(new Set(['workers', 'sections']));
     }
 
     // The app's state machines: the single-team one and one per team.
     const machines = ofType('AWS::StepFunctions::StateMachine');
     expect(machines).toHaveLength(1 + TEAMS.length);
     const [, nightly] = resourceAt('AWS::StepFunctions::StateMachine', '/NightlyReport/Resource');
-    // The single-team locked section invokes the direct function.
-    expect(JSON.stringify(nightly.Properties?.DefinitionString)).toContain(directId);
+    // The single-team locked section, given the workers' direct function, invokes the
+    // sections' one of all locks instead: the workers' refuses executions' owners. Its role
+    // may invoke that one only.
+    const named = referencedIds(nightly.Properties?.DefinitionString).filter(
+      (id) => resources[id]?.Type === 'AWS::Lambda::Function',
+    );
+    expect(new Set(named)).toEqual(new Set([sectionId]));
+    const nightlyGrants = statementsOf(referencedId(nightly.Properties?.RoleArn));
+    expect(new Set(invokedFunctions(nightlyGrants.filter(invokesFunctions)))).toEqual(
+      new Set([sectionId]),
+    );
     // Ended executions of every one of them start the cleanup function.
     const rules = ofType('AWS::Events::Rule');
     expect(rules).toHaveLength(1);
@@ -248,6 +279,7 @@ describe('a cdk init app using fenced-lock/cdk', () => {
   test.each([
     ['/Locks/ApiFunction/Resource', 'api'],
     ['/Locks/DirectFunction/Resource', 'direct'],
+    ['/Locks/SectionFunction/Resource', 'direct'],
     [CLEANUP_FUNCTION, 'cleanup'],
   ] as const)('%s deploys the shipped %s bundle byte for byte, unbundled', (path, asset) => {
     const [, fn] = lockFunction(path);
@@ -330,20 +362,24 @@ describe('a cdk init app sharing the lock service between two scopes and an oper
   });
 
   test.each(TEAMS)(
-    "$name's worker may invoke only a function serving exactly $prefix",
+    "$name's worker may invoke only a workers' function serving exactly $prefix",
     ({ name, prefix }) => {
       const [, worker] = lockFunction(`/${name}Worker/Resource`);
       const granted = statementsOf(referencedId(worker.Properties?.Role)).filter(invokesFunctions);
       const invoked = invokedFunctions(granted);
       expect(invoked.length).toBeGreaterThan(0);
-      for (const id of invoked) expect(lockPrefixesOf(id)).toEqual([prefix]);
+      for (const id of invoked) {
+        expect(lockPrefixesOf(id)).toEqual([prefix]);
+        // A workers' function: never one that acts for executions.
+        expect(lockCallersOf(id)).toBe('workers');
+      }
     },
   );
 
   // Which function a section invokes, and how many, is the construct's choice: only their
   // scope is asserted.
   test.each(TEAMS)(
-    "$name's state machine may invoke only functions serving exactly $prefix",
+    "$name's state machine may invoke only sections' functions serving exactly $prefix",
     ({ name, prefix }) => {
       const [, machine] = resourceAt('AWS::StepFunctions::StateMachine', `/${name}Jobs/Resource`);
       const granted = statementsOf(referencedId(machine.Properties?.RoleArn)).filter(
@@ -351,15 +387,49 @@ describe('a cdk init app sharing the lock service between two scopes and an oper
       );
       const invoked = invokedFunctions(granted);
       expect(invoked.length).toBeGreaterThan(0);
-      for (const id of invoked) expect(lockPrefixesOf(id)).toEqual([prefix]);
+      // A sections' function: the workers' refuse executions' owners.
+      for (const id of invoked) {
+        expect(lockPrefixesOf(id)).toEqual([prefix]);
+        expect(lockCallersOf(id)).toBe('sections');
+      }
       // And its definition names no other function.
       const named = referencedIds(machine.Properties?.DefinitionString).filter(
         (id) => resources[id]?.Type === 'AWS::Lambda::Function',
       );
       expect(named.length).toBeGreaterThan(0);
-      for (const id of named) expect(lockPrefixesOf(id)).toEqual([prefix]);
+      for (const id of named) {
+        expect(lockPrefixesOf(id)).toEqual([prefix]);
+        expect(lockCallersOf(id)).toBe('sections');
+      }
     },
   );
+
+  test("the state machines' roles alone may invoke the sections' functions", () => {
+    const sectionFunctions = ofType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .filter((id) => lockCallersOf(id) === 'sections');
+    expect(sectionFunctions).toHaveLength(1 + TEAMS.length);
+    const machineRoles = ofType('AWS::StepFunctions::StateMachine').map(([, machine]) =>
+      referencedId(machine.Properties?.RoleArn),
+    );
+    const invokers = statements()
+      .filter(
+        ({ statement }) =>
+          invokesFunctions(statement) &&
+          resourcesOf(statement).some((resource) =>
+            referencedIds(resource).some((id) => sectionFunctions.includes(id)),
+          ),
+      )
+      .flatMap(({ roles }) => roles);
+    expect(new Set(invokers)).toEqual(new Set(machineRoles));
+    // Nor a resource policy letting anything else invoke them.
+    const permissions = ofType('AWS::Lambda::Permission').filter(([, permission]) =>
+      referencedIds(permission.Properties?.FunctionName).some((id) =>
+        sectionFunctions.includes(id),
+      ),
+    );
+    expect(permissions).toEqual([]);
+  });
 
   test('the operator role alone may invoke the operator function and the DELETE route', () => {
     const [operatorId] = lockFunction('/Locks/OperatorFunction/Resource');

@@ -1,14 +1,17 @@
 // Every grant of LockService, checked by an independent IAM policy evaluator
 // (@cloud-copilot/iam-simulate) on the synthesized policies: each grant kind's role is asked for
 // every request of one fixed set (each way in: table, API route, direct function) and must be
-// allowed exactly the requests its grant names, every other one denied.
+// allowed exactly the requests its grant names, every other one denied. The grantees include
+// state machines with a LockedSection, whose roles must reach only their scope's section function.
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { LockApiType } from '../../lib/cdk/api-type.js';
+import { LockedSection } from '../../lib/cdk/locked-section.js';
 import { LockOperation, LockService } from '../../lib/cdk/lock-service.js';
 import { leadingKeysCondition } from '../../lib/cdk/lock-scope.js';
 import { LIST } from '../../lib/contract/list.js';
@@ -77,6 +80,8 @@ const FUNCTION_NAMES = [
   'apiFunction',
   'scopedFunction(team-a/)',
   'scopedFunction(team-b/)',
+  'sectionFunction()',
+  'sectionFunction(team-a/)',
 ] as const;
 type FunctionName = (typeof FUNCTION_NAMES)[number];
 const functionLabel = (name: FunctionName) => `lambda:InvokeFunction ${name}`;
@@ -84,6 +89,10 @@ const functionLabel = (name: FunctionName) => `lambda:InvokeFunction ${name}`;
 /** What each principal must be allowed; every other request of the set must be denied. */
 const WORKER_ROUTES = [...routeLabels(WORKER_OPERATIONS), routeLabel(LIST_ROUTE)];
 const OPERATOR_ROUTES = routeLabels(OPERATOR_OPERATIONS);
+const SECTION_FUNCTIONS = [
+  functionLabel('sectionFunction()'),
+  functionLabel('sectionFunction(team-a/)'),
+];
 const HANDLER_TABLE_ACCESS = [
   ...tableLabels(['dynamodb:UpdateItem', 'dynamodb:GetItem']),
   tableLabel('dynamodb:Scan'),
@@ -102,14 +111,25 @@ const EXPECTED = {
   functionsAll: [functionLabel('directFunction')],
   functionsScoped: [functionLabel('scopedFunction(team-a/)')],
   operator: [...OPERATOR_ROUTES, functionLabel('operatorFunction')],
+  // The roles of state machines with a LockedSection given the workers' functions: each reaches
+  // its scope's section function only, the one that acts for executions.
+  'machine with a section on directFunction': [functionLabel('sectionFunction()')],
+  'machine with a section on scopedFunction(team-a/)': [functionLabel('sectionFunction(team-a/)')],
   // The handlers' own roles: the whole table (a scoped function narrows by LOCK_PREFIXES in
   // its handler, not by IAM), and nothing to invoke.
   'apiFunction role': HANDLER_TABLE_ACCESS,
   'directFunction role': HANDLER_TABLE_ACCESS,
   'operatorFunction role': HANDLER_TABLE_ACCESS,
   'scopedFunction(team-a/) role': HANDLER_TABLE_ACCESS,
+  'sectionFunction() role': HANDLER_TABLE_ACCESS,
+  'sectionFunction(team-a/) role': HANDLER_TABLE_ACCESS,
 } satisfies Record<string, string[]>;
-type Principal = keyof typeof EXPECTED | 'widenedPrefix' | 'dynamodbStar' | 'workerWithDelete';
+type Principal =
+  | keyof typeof EXPECTED
+  | 'widenedPrefix'
+  | 'dynamodbStar'
+  | 'workerWithDelete'
+  | 'workerWithSection';
 
 const logicalId = (construct: Construct) =>
   Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -166,10 +186,31 @@ function synthesize(apiType: LockApiType): Synthesized {
     locks.grantInvokeApi(r);
     locks.grantInvokeApi(r, LockOperation.FORCE_RELEASE);
   });
+  add('workerWithSection', (r) => {
+    locks.grantInvokeFunctions(r);
+    // What a worker must never hold: the function that acts for executions.
+    locks.sectionFunction().grantInvoke(r);
+  });
   add('noPolicy', () => undefined);
   add('allowAll', (r) =>
     r.addToPolicy(new iam.PolicyStatement({ actions: ['*'], resources: ['*'] })),
   );
+
+  // State machines locking through the workers' functions: the section maps each to its scope's
+  // section function, and the machine's role (read from the template) is the grantee.
+  const machines = {
+    'machine with a section on directFunction': locks.directFunction,
+    'machine with a section on scopedFunction(team-a/)': locks.scopedFunction(TEAM_A),
+  };
+  const machineIds = Object.entries(machines).map(([name, lockFunction], i) => {
+    const section = new LockedSection(stack, `Section${i}`, { lockFunction, lockId: IN_SCOPE });
+    const machine = new sfn.StateMachine(stack, `Machine${i}`, {
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        section.wrap(new sfn.Pass(stack, `Work${i}`)),
+      ),
+    });
+    return [name, logicalId(machine)] as const;
+  });
 
   const functions: Record<FunctionName, lambda.Function> = {
     directFunction: locks.directFunction,
@@ -177,17 +218,30 @@ function synthesize(apiType: LockApiType): Synthesized {
     apiFunction: locks.apiFunction,
     'scopedFunction(team-a/)': locks.scopedFunction(TEAM_A),
     'scopedFunction(team-b/)': locks.scopedFunction(TEAM_B),
+    // The ones the sections made (the same scope gives the same function).
+    'sectionFunction()': locks.sectionFunction(),
+    'sectionFunction(team-a/)': locks.sectionFunction(TEAM_A),
   };
   for (const name of [
     'apiFunction',
     'directFunction',
     'operatorFunction',
     'scopedFunction(team-a/)',
+    'sectionFunction()',
+    'sectionFunction(team-a/)',
   ] as const) {
     roles[`${name} role`] = logicalId(functions[name].role as iam.Role);
   }
 
   const template = Template.fromStack(stack).toJSON() as CfnTemplate;
+  for (const [name, machineId] of machineIds) {
+    const { RoleArn } = template.Resources[machineId]!.Properties as { RoleArn: unknown };
+    const { 'Fn::GetAtt': [roleId, attribute] = [] } = RoleArn as { 'Fn::GetAtt'?: string[] };
+    if (attribute !== 'Arn' || template.Resources[roleId!]?.Type !== 'AWS::IAM::Role') {
+      throw new Error(`${name}: RoleArn is not a role of the template: ${JSON.stringify(RoleArn)}`);
+    }
+    roles[name] = roleId!;
+  }
   const resolve = (value: unknown) => resolveValue(template, stack.resolve(value)) as string;
   const tableArn = resolve(locks.table.tableArn);
   const apiArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${resolve({ Ref: logicalId(locks.api) })}/${stageName(template)}/`;
@@ -277,6 +331,56 @@ describe.each([LockApiType.REST, LockApiType.HTTP])('grants on a %s API service'
     }
   });
 
+  it('section functions are denied to every worker grant, and to the operator', async () => {
+    // Within the exact checks above too: a worker that could invoke a section function could act
+    // for an execution (an owner the cleanup ends) and register owners for the cleanup.
+    const sectionRequests = synthesized.requests.filter((r) => SECTION_FUNCTIONS.includes(r.label));
+    expect(sectionRequests).toHaveLength(SECTION_FUNCTIONS.length);
+    for (const name of [
+      'tableAll',
+      'tableScoped',
+      'releaseAllHeld',
+      'listLocks',
+      'apiWorkers',
+      'apiScoped',
+      'functionsAll',
+      'functionsScoped',
+      'operator',
+    ] as const) {
+      const policies = rolePolicies(synthesized.template, synthesized.roles[name]);
+      for (const request of sectionRequests) {
+        expect([
+          name,
+          request.label,
+          await isAllowed(principalOf(name), policies, request),
+        ]).toEqual([name, request.label, false]);
+      }
+    }
+  });
+
+  it("a section's state machine reaches only its own scope's section function", async () => {
+    // Stated on its own: not the workers' functions (which refuse executions), not the
+    // operator's, not the section function of all locks for a scoped section, nor the reverse.
+    const functionRequests = synthesized.requests.filter(
+      (r) => r.action === 'lambda:InvokeFunction',
+    );
+    expect(functionRequests).toHaveLength(FUNCTION_NAMES.length);
+    const allowed = async (name: keyof typeof EXPECTED) => {
+      const policies = rolePolicies(synthesized.template, synthesized.roles[name]);
+      const labels: string[] = [];
+      for (const request of functionRequests) {
+        if (await isAllowed(principalOf(name), policies, request)) labels.push(request.label);
+      }
+      return labels;
+    };
+    expect(await allowed('machine with a section on directFunction')).toEqual([
+      functionLabel('sectionFunction()'),
+    ]);
+    expect(await allowed('machine with a section on scopedFunction(team-a/)')).toEqual([
+      functionLabel('sectionFunction(team-a/)'),
+    ]);
+  });
+
   describe("the evaluator's teeth", () => {
     it('catches a scope widened by a wildcard (team-*) in the "denied outside the scope" check', async () => {
       expect(await check('widenedPrefix', EXPECTED.tableScoped)).toEqual([
@@ -298,6 +402,24 @@ describe.each([LockApiType.REST, LockApiType.HTTP])('grants on a %s API service'
       expect(await check('workerWithDelete', EXPECTED.apiWorkers)).toEqual(
         OPERATOR_ROUTES.map((label) => `allowed, expected denied: ${label}`),
       );
+    });
+
+    it('catches a worker given the section function', async () => {
+      expect(await check('workerWithSection', EXPECTED.functionsAll)).toEqual([
+        `allowed, expected denied: ${functionLabel('sectionFunction()')}`,
+      ]);
+    });
+
+    it("catches a scoped section's machine checked against another scope's function", async () => {
+      expect(
+        await check(
+          'machine with a section on scopedFunction(team-a/)',
+          EXPECTED['machine with a section on directFunction'],
+        ),
+      ).toEqual([
+        `denied, expected allowed: ${functionLabel('sectionFunction()')}`,
+        `allowed, expected denied: ${functionLabel('sectionFunction(team-a/)')}`,
+      ]);
     });
 
     it('reports a grant narrower than expected too', async () => {

@@ -2,13 +2,17 @@ import { jest } from '@jest/globals';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import {
   API_TYPE_CONTEXT,
   createLockServiceApp,
   REMOVAL_POLICY_CONTEXT,
 } from '../../bin/lock-service-app.js';
+import { ExecutionCleanup } from '../../lib/cdk/execution-cleanup.js';
+import { LockedSection } from '../../lib/cdk/locked-section.js';
 import { LockService } from '../../lib/cdk/lock-service.js';
+import { DIRECT_CALLERS } from '../../lib/contract/execution-events.js';
 
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
@@ -82,6 +86,45 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     role.addToPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).toThrow(/AwsSolutions-IAM5\[Action::dynamodb:\*\]/);
+  });
+});
+
+describe('cdk-nag AwsSolutionsChecks with section functions', () => {
+  it("finds nothing in the service's constructs or its cleanup with sections of all locks and of scopes", () => {
+    const app = new App({ context: NO_BUNDLING });
+    const stack = new Stack(app, 'Sections');
+    const locks = new LockService(stack, 'Locks');
+    const teamA = { prefixes: ['team-a/'] };
+    locks.grantInvokeFunctions(
+      new iam.Role(stack, 'TeamA', { assumedBy: new iam.AccountRootPrincipal() }),
+      teamA,
+    );
+    const lockFunctions = [
+      locks.directFunction,
+      locks.scopedFunction(teamA),
+      locks.sectionFunction({ prefixes: ['team-b/'] }),
+    ];
+    lockFunctions.forEach((lockFunction, i) => {
+      const section = new LockedSection(stack, `Section${i}`, { lockFunction, lockId: 'team-a/x' });
+      new sfn.StateMachine(stack, `Machine${i}`, {
+        definitionBody: sfn.DefinitionBody.fromChainable(
+          section.wrap(new sfn.Pass(stack, `Work${i}`)),
+        ),
+      });
+    });
+    // The three section functions are there to be checked.
+    const sectionFunctions = Template.fromStack(stack).findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { LOCK_CALLERS: DIRECT_CALLERS.sections } } },
+    });
+    expect(Object.keys(sectionFunctions)).toHaveLength(3);
+    // The state machines are the user's to configure (logging, tracing); the package's own
+    // constructs must be clean.
+    const violations = [locks, ExecutionCleanup.of(stack, locks)].flatMap(
+      (scope) => new AwsSolutionsChecks().validateScope(scope).violations,
+    );
+    expect(violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
+    // The checks ran on this tree: the machines, outside those scopes, have findings.
+    expect(new AwsSolutionsChecks().validateScope(stack).violations.length).toBeGreaterThan(0);
   });
 });
 
