@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -492,7 +493,7 @@ export class LockService extends Construct {
     const key = JSON.stringify(prefixes);
     const existing = this.scopedFunctions.get(key);
     if (existing) return existing;
-    const fn = this.createFunction(`ScopedFunction${this.scopedFunctions.size + 1}`, {
+    const fn = this.createFunction(`ScopedFunction${scopeDigest(key)}`, {
       ...this.directOptions,
       description: `Lock service: direct invocation scoped to ${prefixes.join(' ')}`.slice(0, 256),
       environment: { ...this.directOptions.environment, LOCK_PREFIXES: key },
@@ -519,8 +520,7 @@ export class LockService extends Construct {
     const key = prefixes ? JSON.stringify(prefixes) : '*';
     const existing = this.sectionFunctions.get(key);
     if (existing) return existing;
-    const n = this.sectionFunctions.size;
-    const fn = this.createFunction(n === 0 ? 'SectionFunction' : `SectionFunction${n + 1}`, {
+    const fn = this.createFunction(`SectionFunction${prefixes ? scopeDigest(key) : ''}`, {
       ...this.directOptions,
       description: `Lock service: direct invocation by LockedSection state machines${
         prefixes ? `, scoped to ${prefixes.join(' ')}` : ''
@@ -991,4 +991,13 @@ function validateProps(props: LockServiceProps): void {
 
 function optionalEnv(name: string, value: number | undefined): Record<string, string> {
   return value === undefined ? {} : { [name]: String(value) };
+}
+
+/**
+ * A scope's part of its functions' construct ids: from its prefixes, not from the order the
+ * scopes were made in, so adding or reordering scopes and sections renames (and so replaces) no
+ * function.
+ */
+function scopeDigest(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase();
 }

@@ -217,3 +217,26 @@ describe('cdk-nag with the scoped and operator grants', () => {
     expect(violations.map((v) => `${v.ruleName}: ${v.description}`)).toEqual([]);
   });
 });
+
+describe("scopes' and sections' functions", () => {
+  const logicalIds = (order: LockScope[]) => {
+    const { stack, locks } = consumer();
+    for (const scope of order) {
+      locks.scopedFunction(scope);
+      locks.sectionFunction(scope);
+    }
+    locks.sectionFunction();
+    return Object.keys(Template.fromStack(stack).findResources('AWS::Lambda::Function')).sort();
+  };
+
+  it('keep their logical ids whatever order the scopes are made in (no replacement on deploy)', () => {
+    const a = { prefixes: ['team-a:'] };
+    const b = { prefixes: ['team-b:', 'shared:'] };
+    const ids = logicalIds([a, b]);
+    // API, workers, operators; two scopes; three sections (two scopes and all locks)
+    expect(ids).toHaveLength(3 + 2 + 3);
+    expect(logicalIds([b, a])).toEqual(ids);
+    // the same prefixes in another order are the same scope
+    expect(logicalIds([{ prefixes: ['shared:', 'team-b:'] }, a])).toEqual(ids);
+  });
+});
