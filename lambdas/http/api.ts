@@ -10,7 +10,7 @@ import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
 import type { ListResult } from '../../lib/core/index.js';
 import { viewOwners, viewOwnersIn } from '../service/owner-views.js';
 import { bindOwner, ownerQualifier, ownerView } from './bound-owners.js';
-import { type CallerScopes, checkInScope, scopeOf } from './caller-scopes.js';
+import { type CallerScopes, checkInScope, checkOperation, scopeOf } from './caller-scopes.js';
 import { type ApiEvent, toApiRequest } from './events.js';
 import { errorResponse, isClientError, MethodNotAllowed, ok } from './http-errors.js';
 import { parseHttpRequest } from './requests.js';
@@ -30,6 +30,12 @@ export interface ApiHandlerOptions {
    * @default no caller is scoped
    */
   readonly scopes?: CallerScopes;
+  /**
+   * The principal keys of the operators (`LOCK_API_OPERATORS`): never scoped.
+   *
+   * @default none
+   */
+  readonly operators?: ReadonlySet<string>;
 }
 
 /**
@@ -44,6 +50,7 @@ export function createApiHandler(
   options: ApiHandlerOptions = {},
 ): ApiHandler {
   const scopes: CallerScopes = options.scopes ?? new Map();
+  const operators = options.operators ?? new Set<string>();
   const handle = async (event: ApiEvent, context: Context) => {
     const http = toApiRequest(event);
     const qualifier = ownerQualifier(http.callerArn);
@@ -51,18 +58,19 @@ export function createApiHandler(
     const shown = <R extends LockResponse | ListResult>(response: R) =>
       view ? viewOwners(response, view) : response;
     try {
-      const prefixes = scopeOf(scopes, http.callerArn);
+      const access = scopeOf(scopes, operators, http.callerArn);
       if (isListPath(http.path)) {
         if (http.method.toUpperCase() !== LIST.method) {
           throw new MethodNotAllowed(http.method.toUpperCase(), [LIST.method]);
         }
         const list = parseListRequest(http.query, { text: true });
-        checkInScope(prefixes, list.prefix, 'prefix');
+        checkInScope(access?.prefixes, list.prefix, 'prefix');
         return ok(shown(await service.list(list)));
       }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
-      checkInScope(prefixes, request.lockId, 'lockId');
+      checkInScope(access?.prefixes, request.lockId, 'lockId');
+      checkOperation(access, request.action);
       return ok(shown(await service.execute(bindOwner(request, qualifier))));
     } catch (thrown) {
       const err = view ? viewOwnersIn(thrown, view) : thrown;

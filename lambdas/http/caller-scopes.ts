@@ -2,6 +2,12 @@
 // principals may use which prefixes; the handler reads the caller's IAM ARN from the event.
 // An `execute-api` resource ARN is not relied on to match an encoded lock id segment, so the
 // check is here, after API Gateway's IAM authorization and the handler's own parsing.
+import {
+  isOperation,
+  type OperationName,
+  OPERATIONS,
+  WORKER_OPERATIONS,
+} from '../../lib/contract/operations.js';
 import { AccessDenied } from '../../lib/core/index.js';
 import { ConfigError } from '../service/config.js';
 
@@ -10,10 +16,18 @@ export interface CallerScope {
   /** `arn:aws:iam::123456789012:role/team-a` (or a user's ARN). */
   principal: string;
   prefixes: string[];
+  /** The operations its grant names. @default the workers' (no force release) */
+  operations?: OperationName[];
+}
+
+/** What a scoped principal may do: the union of its scoped grants, as IAM unions their routes. */
+export interface CallerAccess {
+  readonly prefixes: readonly string[];
+  readonly operations: ReadonlySet<OperationName>;
 }
 
 /** The scopes by principal key ({@link principalKey}); callers not in it are unscoped. */
-export type CallerScopes = ReadonlyMap<string, readonly string[]>;
+export type CallerScopes = ReadonlyMap<string, CallerAccess>;
 
 /**
  * The identity an ARN stands for, so that a role's ARN (what the construct knows) and a
@@ -45,7 +59,7 @@ export function principalKey(arn: string): string {
  */
 export function readCallerScopes(env: Record<string, string | undefined>): CallerScopes {
   const raw = env.LOCK_API_SCOPES?.trim();
-  const scopes = new Map<string, string[]>();
+  const scopes = new Map<string, { prefixes: string[]; operations: Set<OperationName> }>();
   if (raw === undefined || raw === '') return scopes;
   let parsed: unknown;
   try {
@@ -55,32 +69,77 @@ export function readCallerScopes(env: Record<string, string | undefined>): Calle
   }
   if (!Array.isArray(parsed)) throw new ConfigError('LOCK_API_SCOPES', 'must be a JSON array');
   for (const entry of parsed as unknown[]) {
-    const { principal, prefixes } = (entry ?? {}) as Partial<CallerScope>;
+    const { principal, prefixes, operations } = (entry ?? {}) as Partial<CallerScope>;
     const valid =
       typeof principal === 'string' &&
       Array.isArray(prefixes) &&
-      prefixes.every((p) => typeof p === 'string' && p !== '');
+      prefixes.every((p) => typeof p === 'string' && p !== '') &&
+      (operations === undefined || (Array.isArray(operations) && operations.every(isOperation)));
     if (!valid) {
-      throw new ConfigError('LOCK_API_SCOPES', 'entries must be { principal, prefixes: [...] }');
+      throw new ConfigError(
+        'LOCK_API_SCOPES',
+        'entries must be { principal, prefixes: [...], operations?: [...] }',
+      );
     }
     const key = principalKey(principal);
-    scopes.set(key, [...(scopes.get(key) ?? []), ...prefixes]);
+    const access = scopes.get(key) ?? { prefixes: [], operations: new Set() };
+    access.prefixes.push(...prefixes);
+    for (const operation of operations ?? WORKER_OPERATIONS) access.operations.add(operation);
+    scopes.set(key, access);
   }
   return scopes;
 }
 
 /**
- * The prefixes a caller is limited to, or undefined when it is not scoped (no identity, as on
- * the local server, or a principal the construct gave no scope).
+ * Reads `LOCK_API_OPERATORS`, the JSON array of the IAM role or user ARNs given
+ * `grantOperator`: they are never scoped (an operator acts on every lock). Unset means none.
  *
- * @example scopeOf(scopes, event.requestContext.identity.userArn)
+ * @example readApiOperators({ LOCK_API_OPERATORS: '["arn:aws:iam::1:role/on-call"]' })
+ */
+export function readApiOperators(env: Record<string, string | undefined>): ReadonlySet<string> {
+  const raw = env.LOCK_API_OPERATORS?.trim();
+  if (raw === undefined || raw === '') return new Set();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError('LOCK_API_OPERATORS', 'must be JSON', { cause: err });
+  }
+  if (!Array.isArray(parsed) || !parsed.every((arn) => typeof arn === 'string' && arn !== '')) {
+    throw new ConfigError('LOCK_API_OPERATORS', 'must be a JSON array of IAM ARNs');
+  }
+  return new Set(parsed.map(principalKey));
+}
+
+/**
+ * What a caller is limited to, or undefined when it is not scoped: no identity (the local
+ * server), an operator, or a principal the construct gave no scope (IAM alone decides).
+ *
+ * @example scopeOf(scopes, operators, event.requestContext.identity.userArn)
  */
 export function scopeOf(
   scopes: CallerScopes,
+  operators: ReadonlySet<string>,
   callerArn: string | undefined,
-): readonly string[] | undefined {
+): CallerAccess | undefined {
   if (scopes.size === 0 || callerArn === undefined) return undefined;
-  return scopes.get(principalKey(callerArn));
+  const key = principalKey(callerArn);
+  return operators.has(key) ? undefined : scopes.get(key);
+}
+
+/**
+ * Refuses an operation a scoped caller's grants do not name (a force release by a scoped
+ * worker, which a broader IAM policy of its own might let through API Gateway).
+ *
+ * @example checkOperation(access, 'forceRelease') // throws AccessDenied for a worker
+ */
+export function checkOperation(access: CallerAccess | undefined, operation: OperationName): void {
+  if (access === undefined || access.operations.has(operation)) return;
+  throw new AccessDenied(
+    `${OPERATIONS[operation].method} ${OPERATIONS[operation].path} is not among the operations ` +
+      "this caller's scoped grant names" +
+      (operation === 'forceRelease' ? ': force release is kept for operators' : ''),
+  );
 }
 
 /**

@@ -293,7 +293,13 @@ export class LockService extends Construct {
   /** What the direct functions are built with, for the scopes' own. */
   private readonly directOptions: LockFunctionOptions;
   /** The API callers limited to lock id prefixes, passed to the API function (LOCK_API_SCOPES). */
-  private readonly apiScopes: { principal: string; prefixes: string[] }[] = [];
+  private readonly apiScopes: {
+    principal: string;
+    prefixes: string[];
+    operations: OperationName[];
+  }[] = [];
+  /** The operators' role or user ARNs, passed to the API function (LOCK_API_OPERATORS). */
+  private readonly apiOperators: string[] = [];
   /** The stage the API is served on (its name, a token for the REST API, scopes grants). */
   private readonly apiStage: { readonly stageName: string };
 
@@ -427,6 +433,8 @@ export class LockService extends Construct {
    * is recognized by the IAM ARN API Gateway puts in the event (a session of the role counts
    * as the role). `grantee` must be an IAM role or user (a Lambda function's role counts).
    * IAM alone cannot do this: an `execute-api` ARN is not relied on to match an encoded lock id.
+   * The handler also refuses this principal the operations the grant does not name (a force
+   * release, unless `LockOperation.FORCE_RELEASE` is named), whatever other IAM policy it has.
    *
    * @example
    * locks.grantInvokeApiScoped(teamARole, { prefixes: ['team-a/'] });
@@ -437,8 +445,7 @@ export class LockService extends Construct {
     ...operations: LockOperation[]
   ): iam.Grant {
     const prefixes = parseLockScope(scope);
-    const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
-    const arn = principal.roleArn ?? principal.userArn;
+    const arn = principalArn(grantee);
     if (arn === undefined) {
       throw new ValidationError('grantee', 'a scoped API grant needs an IAM role or user');
     }
@@ -448,7 +455,8 @@ export class LockService extends Construct {
         Lazy.string({ produce: () => Stack.of(this).toJsonString(this.apiScopes) }),
       );
     }
-    this.apiScopes.push({ principal: arn, prefixes });
+    const chosen = operations.length > 0 ? operations : WORKER_OPERATIONS;
+    this.apiScopes.push({ principal: arn, prefixes, operations: [...new Set(chosen)] });
     return this.grantInvokeApi(grantee, ...operations);
   }
 
@@ -568,12 +576,25 @@ export class LockService extends Construct {
    * that has it, `execute-api:Invoke` on `DELETE /locks/{lockId}` and `lambda:InvokeFunction` on
    * `operatorFunction` (which runs every action). Give workers {@link grantInvokeApi} or
    * {@link grantInvokeFunctions} instead. On the table, a force release is an `UpdateItem` like
-   * a release, so {@link grantTableAccess} cannot keep it from anyone it grants.
+   * a release, so {@link grantTableAccess} cannot keep it from anyone it grants. A role or user
+   * given this is also named to the API function (`LOCK_API_OPERATORS`), so a scoped API grant
+   * it may also have does not narrow it.
    *
    * @example
    * locks.grantOperator(onCallRole);
    */
   public grantOperator(grantee: iam.IGrantable): iam.Grant {
+    // The API function exempts operators from the scopes a role may also have been given.
+    const arn = principalArn(grantee);
+    if (arn !== undefined) {
+      if (this.apiOperators.length === 0) {
+        this.apiFunction.addEnvironment(
+          'LOCK_API_OPERATORS',
+          Lazy.string({ produce: () => Stack.of(this).toJsonString(this.apiOperators) }),
+        );
+      }
+      this.apiOperators.push(arn);
+    }
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -1000,4 +1021,10 @@ function optionalEnv(name: string, value: number | undefined): Record<string, st
  */
 function scopeDigest(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 8).toUpperCase();
+}
+
+/** The ARN of `grantee` when it is an IAM role or user (what API Gateway reports), else undefined. */
+function principalArn(grantee: iam.IGrantable): string | undefined {
+  const principal = grantee.grantPrincipal as Partial<iam.IRole & iam.IUser>;
+  return principal.roleArn ?? principal.userArn;
 }

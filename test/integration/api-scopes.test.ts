@@ -3,7 +3,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type ApiHandler, createApiHandler } from '../../lambdas/http/api.js';
-import { principalKey, readCallerScopes } from '../../lambdas/http/caller-scopes.js';
+import {
+  principalKey,
+  readApiOperators,
+  readCallerScopes,
+} from '../../lambdas/http/caller-scopes.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
 import { API_KINDS, type ApiKind } from '../../lib/contract/http.js';
@@ -24,10 +28,21 @@ const TEAM_B_CALLER = 'arn:aws:sts::111122223333:assumed-role/team-b/team-b-work
 const UNSCOPED_CALLER = 'arn:aws:sts::111122223333:assumed-role/ops/on-call';
 // How the holder's owner is stored and shown to other callers: bound to its role.
 const TEAM_B_HOLDER = 'aws:111122223333:role/team-b#team-b-holder';
+// Team A's lead: scoped to team A, with force release named in its scoped grant.
+const TEAM_A_LEAD = 'arn:aws:sts::111122223333:assumed-role/team-a-lead/s';
+// An operator (grantOperator) that was also given a scope: the scope does not narrow it.
+const OPERATOR = 'arn:aws:sts::111122223333:assumed-role/on-call/s';
 const SCOPES = JSON.stringify([
   { principal: TEAM_A_ROLE, prefixes: ['team-a:'] },
   { principal: 'arn:aws:iam::111122223333:role/team-b', prefixes: ['team-b:'] },
+  {
+    principal: 'arn:aws:iam::111122223333:role/team-a-lead',
+    prefixes: ['team-a:'],
+    operations: ['get', 'forceRelease'],
+  },
+  { principal: 'arn:aws:iam::111122223333:role/on-call', prefixes: ['team-a:'] },
 ]);
+const OPERATORS = JSON.stringify(['arn:aws:iam::111122223333:role/on-call']);
 
 /** The event API Gateway sends for an IAM-authorized request of `caller`, in either format. */
 function signedEvent(
@@ -82,7 +97,10 @@ describe.each(API_KINDS)('API callers scoped by lock id prefix (%s events)', (ki
       client: doc,
       logger: new Logger({ logLevel: 'SILENT' }),
     });
-    handler = createApiHandler(service, { scopes: readCallerScopes({ LOCK_API_SCOPES: SCOPES }) });
+    handler = createApiHandler(service, {
+      scopes: readCallerScopes({ LOCK_API_SCOPES: SCOPES }),
+      operators: readApiOperators({ LOCK_API_OPERATORS: OPERATORS }),
+    });
     const grant = await call(TEAM_B_CALLER, 'POST', `/locks/${id(teamB)}/acquire`, {
       owner: 'team-b-holder',
       leaseMs: 60_000,
@@ -127,6 +145,47 @@ describe.each(API_KINDS)('API callers scoped by lock id prefix (%s events)', (ki
     },
   );
 
+  test("a scoped worker's force release is 403 even inside its scope, whatever IAM let through", async () => {
+    const lockId = 'team-a:evict-me';
+    const held = await call(TEAM_A_CALLER, 'POST', `/locks/${id(lockId)}/acquire`, { owner: 'a1' });
+    const res = await call(TEAM_A_CALLER, 'DELETE', `/locks/${id(lockId)}`);
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ error: 'AccessDenied' });
+    const item = await doc.send(
+      new GetCommand({ TableName: tableName, Key: { lockId }, ConsistentRead: true }),
+    );
+    expect(item.Item).toMatchObject({ token: held.body.token, expiresAt: held.body.expiresAt });
+    // ...nor may a scoped caller use an operation its grant does not name: the lead's grant
+    // names get and force release only.
+    const leadAcquire = await call(TEAM_A_LEAD, 'POST', `/locks/${id(lockId)}/acquire`, {
+      owner: 'lead',
+    });
+    expect(leadAcquire.status).toBe(403);
+  });
+
+  test('a scoped grant naming force release evicts inside its scope only; an operator anywhere', async () => {
+    const lockId = 'team-a:evicted';
+    await call(TEAM_A_CALLER, 'POST', `/locks/${id(lockId)}/acquire`, { owner: 'a1' });
+    expect(await call(TEAM_A_LEAD, 'DELETE', `/locks/${id(lockId)}`)).toMatchObject({
+      status: 200,
+      body: { released: true },
+    });
+    expect((await call(TEAM_A_LEAD, 'DELETE', `/locks/${id(teamB)}`)).status).toBe(403);
+    // The operator, though also given team A's scope, acts on team B's lock; team B's holder
+    // then takes it again, for the tests that follow.
+    expect(await call(OPERATOR, 'DELETE', `/locks/${id(teamB)}`)).toMatchObject({
+      status: 200,
+      body: { released: true },
+    });
+    const again = await call(TEAM_B_CALLER, 'POST', `/locks/${id(teamB)}/acquire`, {
+      owner: 'team-b-holder',
+      leaseMs: 60_000,
+      data: { note: 'team-b-private' },
+    });
+    expect(again.status).toBe(200);
+    teamBToken = again.body.token as number;
+  });
+
   test('a scoped caller lists only with a prefix in scope', async () => {
     expect((await call(TEAM_A_CALLER, 'GET', '/locks')).status).toBe(403);
     expect((await call(TEAM_A_CALLER, 'GET', `/locks?prefix=${id('team-b:')}`)).status).toBe(403);
@@ -169,10 +228,20 @@ describe('LOCK_API_SCOPES and principals', () => {
     );
   });
 
-  test.each(['not json', '{"principal":"x"}', '[{"principal":"x","prefixes":[""]}]', '[null]'])(
-    'a malformed value %s fails the cold start naming LOCK_API_SCOPES',
+  test.each(['not json', '["arn"', '{"a":1}', '[""]', '[1]'])(
+    'a malformed value %s fails the cold start naming LOCK_API_OPERATORS',
     (value) => {
-      expect(() => readCallerScopes({ LOCK_API_SCOPES: value })).toThrow(/^LOCK_API_SCOPES/);
+      expect(() => readApiOperators({ LOCK_API_OPERATORS: value })).toThrow(/^LOCK_API_OPERATORS/);
     },
   );
+
+  test.each([
+    'not json',
+    '{"principal":"x"}',
+    '[{"principal":"x","prefixes":[""]}]',
+    '[null]',
+    '[{"principal":"x","prefixes":["a"],"operations":["evict"]}]',
+  ])('a malformed value %s fails the cold start naming LOCK_API_SCOPES', (value) => {
+    expect(() => readCallerScopes({ LOCK_API_SCOPES: value })).toThrow(/^LOCK_API_SCOPES/);
+  });
 });

@@ -128,7 +128,10 @@ describe('grantInvokeApiScoped', () => {
           LOCK_API_SCOPES: {
             'Fn::Join': [
               '',
-              Match.arrayWith([{ 'Fn::GetAtt': [roleId, 'Arn'] }, '","prefixes":["team-a/"]}]']),
+              Match.arrayWith([
+                { 'Fn::GetAtt': [roleId, 'Arn'] },
+                '","prefixes":["team-a/"],"operations":["acquire","renew","release","get"]}]',
+              ]),
             ],
           },
         }),
@@ -137,6 +140,23 @@ describe('grantInvokeApiScoped', () => {
     const invoke = statementsOf(stack, role).filter((s) => s.Action === 'execute-api:Invoke');
     expect(invoke).toHaveLength(1);
     expect(JSON.stringify(invoke[0]!.Resource)).not.toContain('DELETE');
+  });
+
+  it('names the operators (a role or user given grantOperator) to the API function', () => {
+    const { stack, locks, role } = consumer();
+    locks.grantInvokeApiScoped(role, { prefixes: ['team-a/'] });
+    locks.grantOperator(role);
+    const roleId = stack.getLogicalId(role.node.defaultChild as iam.CfnRole);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('HTTP API handler'),
+      Environment: {
+        Variables: Match.objectLike({
+          LOCK_API_OPERATORS: {
+            'Fn::Join': ['', ['["', { 'Fn::GetAtt': [roleId, 'Arn'] }, '"]']],
+          },
+        }),
+      },
+    });
   });
 
   it('leaves the API function without LOCK_API_SCOPES when no grant is scoped', () => {
