@@ -1,4 +1,4 @@
-import { createInvokeHandler } from '../../lambdas/direct/invoke.js';
+import { createInvokeHandler, readInvokeHandlerOptions } from '../../lambdas/direct/invoke.js';
 import { LockManager } from '../../lib/index.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
@@ -113,3 +113,59 @@ it('retries each transient Lambda error in every lock state, and the section com
   expect(failures.map((f) => f.split(': ')[1]).sort()).toEqual([...transient].sort());
   expect((await lockState('sfn-flaky')).held).toBe(false);
 }, 60_000);
+
+describe('a section on a scoped service', () => {
+  let scoped: { definition: Json; direct: ReturnType<typeof createInvokeHandler> };
+  beforeAll(() => {
+    const { definition: scopedDefinition, lockFunctionEnv } = synthesizeSection({}, (locks) =>
+      locks.scopedFunction({ prefixes: ['team-a:'] }),
+    );
+    // The states invoke the scope's section function: run its handler as deployed.
+    expect(lockFunctionEnv).toMatchObject({
+      LOCK_CALLERS: 'sections',
+      LOCK_PREFIXES: '["team-a:"]',
+    });
+    scoped = {
+      definition: scopedDefinition,
+      direct: createInvokeHandler(
+        new LockUseCase(readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() })),
+        readInvokeHandlerOptions(lockFunctionEnv),
+      ),
+    };
+  });
+
+  it('locks inside its scope, one execution after the other', async () => {
+    const results = await Promise.all(
+      ['scoped-1', 'scoped-2'].map(
+        (name) =>
+          startSection({ ...scoped, work }, name, { lockName: 'team-a:nightly', fail: 'no' })
+            .result,
+      ),
+    );
+    for (const result of results) expect(result).toMatchObject({ work: { done: true } });
+    const mine = events.filter((e) => e.execution.startsWith('scoped-'));
+    expect(mine.map((e) => e.kind)).toEqual(['start', 'end', 'start', 'end']);
+    expect((await lockState('team-a:nightly')).held).toBe(false);
+  }, 60_000);
+
+  it("fails with AccessDenied on another scope's lock, which it leaves untouched", async () => {
+    const doc = documentClient();
+    const other = await new LockManager({ tableName, client: doc }).acquire('team-b:nightly', {
+      owner: 'team-b-holder',
+      leaseMs: 30_000,
+    });
+    doc.destroy();
+    const run = startSection({ ...scoped, work }, 'out-of-scope', {
+      lockName: 'team-b:nightly',
+      fail: 'no',
+    }).result;
+    await expect(run).rejects.toMatchObject({ cause: { name: 'AccessDenied' } });
+    expect(events.some((e) => e.execution === 'out-of-scope')).toBe(false);
+    expect(await lockState('team-b:nightly')).toMatchObject({
+      held: true,
+      owner: 'team-b-holder',
+      token: other.token,
+      expiresAt: other.expiresAt,
+    });
+  }, 30_000);
+});
