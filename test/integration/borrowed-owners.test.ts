@@ -26,7 +26,7 @@ import { RESERVED_LOCK_ID_PREFIX } from '../../lib/core/validation.js';
 import { lambdaContext } from '../../local/lambda-context.js';
 import { toApiEvent } from '../../local/api-events.js';
 import { documentClient, freshLockTable } from '../support/dynamodb.js';
-import { runOwner, synthesizeSection } from '../support/local-section.js';
+import { functionEnvironment, runOwner, synthesizeSection } from '../support/local-section.js';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -220,16 +220,7 @@ describe('the probe through direct invocation', () => {
   beforeAll(() => {
     const { template, lockFunctionEnv } = synthesizeSection();
     // The service's own direct function, as a LockService deploys it for workers.
-    const direct = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
-      id.startsWith('LocksDirectFunction'),
-    );
-    expect(direct).toHaveLength(1);
-    const { Variables } = (
-      direct[0][1].Properties as { Environment: { Variables: Record<string, unknown> } }
-    ).Environment;
-    const workersEnv = Object.fromEntries(
-      Object.entries(Variables).filter((entry) => typeof entry[1] === 'string'),
-    ) as Record<string, string>;
+    const workersEnv = functionEnvironment(template, 'LocksDirectFunction');
     expect(workersEnv.LOCK_CALLERS).toBe('workers');
     expect(lockFunctionEnv.LOCK_CALLERS).toBe('sections');
     workers = createInvokeHandler(service(), readInvokeHandlerOptions(workersEnv));

@@ -22,7 +22,16 @@ import {
   type LockMiddlewareOptions,
   type LockOperations,
 } from '../../lib/middy/index.js';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { createInvokeHandler, readInvokeHandlerOptions } from '../../lambdas/direct/invoke.js';
+import { readConfig } from '../../lambdas/service/config.js';
+import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
+import { LockService } from '../../lib/cdk/lock-service.js';
 import { lambdaContext } from '../../local/lambda-context.js';
+import { type LocalLambda, startLocalLambda } from '../../local/lambda-endpoint.js';
+import { functionEnvironment } from '../support/local-section.js';
 import { startLocalServer, type LocalServer } from '../../local/server.js';
 import {
   documentClient,
@@ -423,6 +432,64 @@ describe('the lock middleware over the HTTP API', () => {
       skipResponse: 'skipped',
     });
     await expect(skipping({ id }, contextFor())).resolves.toBe('skipped');
+  });
+});
+
+describe("the lock middleware on a scoped service (a scope's function, by Lambda invoke)", () => {
+  let endpointOfLambda: LocalLambda;
+  let service: LockUseCase;
+  let lambdaClient: LambdaClient;
+  const teamA = () =>
+    new LockClient({ transport: 'lambda', functionName: 'team-a-locks', client: lambdaClient });
+
+  beforeAll(async () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Scoped');
+    new LockService(stack, 'Locks').scopedFunction({ prefixes: ['team-a/'] });
+    // The scope's function as deployed: its handler options from its synthesized environment.
+    const env = functionEnvironment(Template.fromStack(stack), 'LocksScopedFunction');
+    service = new LockUseCase(
+      readConfig({ LOCK_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: endpoint() }),
+    );
+    endpointOfLambda = await startLocalLambda({
+      'team-a-locks': createInvokeHandler(service, readInvokeHandlerOptions(env)),
+    });
+    lambdaClient = new LambdaClient({
+      endpoint: endpointOfLambda.url,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+  });
+  afterAll(async () => {
+    await endpointOfLambda.close();
+    service.close();
+    lambdaClient.destroy();
+  });
+
+  it('locks inside the scope: the handler runs with its token, and the lock is released', async () => {
+    const id = jobId();
+    const handler = locked(async (_event, context) => ({ ...context.lock }), {
+      client: teamA(),
+      lockId: (event) => `team-a/${event.id}`,
+    });
+    const grant = await handler({ id }, contextFor());
+    expect(grant).toMatchObject({ lockId: `team-a/${id}`, token: expect.any(Number) });
+    expect((await raw().get(`team-a/${id}`)).held).toBe(false);
+  });
+
+  it('fails AccessDenied outside the scope, without running the handler or touching the lock', async () => {
+    const id = jobId();
+    let ran = false;
+    const handler = locked(
+      async () => {
+        ran = true;
+      },
+      { client: teamA(), lockId: (event) => `team-b/${event.id}` },
+    );
+    await expect(handler({ id }, contextFor())).rejects.toMatchObject({ name: 'AccessDenied' });
+    expect(ran).toBe(false);
+    expect(await raw().get(`team-b/${id}`)).toMatchObject({ held: false });
+    expect((await raw().get(`team-b/${id}`)).token).toBeUndefined();
   });
 });
 

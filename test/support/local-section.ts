@@ -85,17 +85,31 @@ export function synthesizeSection(
       ),
   );
   if (invoked.size !== 1) throw new Error(`the lock states invoke ${invoked.size} functions`);
+  const lockFunctionEnv = functionEnvironment(template, [...invoked][0]);
+  return { definition: JSON.parse(text) as Json, template, lockFunctionEnv };
+}
+
+/**
+ * The literal environment variables of the template's one function whose logical id starts
+ * with `logicalIdPrefix` (references such as the table name left out): what
+ * `readInvokeHandlerOptions` reads when that function starts.
+ */
+export function functionEnvironment(
+  template: Template,
+  logicalIdPrefix: string,
+): Record<string, string> {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    id.startsWith(logicalIdPrefix),
+  );
+  if (found.length !== 1) throw new Error(`${found.length} functions named ${logicalIdPrefix}*`);
   const { Variables } = (
-    functions[[...invoked][0]].Properties as {
-      Environment: { Variables: Record<string, unknown> };
-    }
+    found[0][1].Properties as { Environment: { Variables: Record<string, unknown> } }
   ).Environment;
-  const lockFunctionEnv = Object.fromEntries(
+  return Object.fromEntries(
     Object.entries(Variables).filter(
       (entry): entry is [string, string] => typeof entry[1] === 'string',
     ),
   );
-  return { definition: JSON.parse(text) as Json, template, lockFunctionEnv };
 }
 
 /** The execution ARN a local run gets. */
