@@ -156,7 +156,9 @@ describe('LockService with default props', () => {
           NODE_OPTIONS: '--enable-source-maps',
           // the workers' direct function refuses the operator's force release, and acts for
           // no execution (only the sections' function does)
-          ...(workers ? { LOCK_ACTIONS: 'acquire,renew,release,get', LOCK_CALLERS: 'workers' } : {}),
+          ...(workers
+            ? { LOCK_ACTIONS: 'acquire,renew,release,get', LOCK_CALLERS: 'workers' }
+            : {}),
         });
       }
     });
