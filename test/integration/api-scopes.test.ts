@@ -1,7 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type ApiHandler, createApiHandler } from '../../lambdas/http/api.js';
 import {
   principalKey,
@@ -10,10 +9,9 @@ import {
 } from '../../lambdas/http/caller-scopes.js';
 import { readConfig } from '../../lambdas/service/config.js';
 import { LockUseCase } from '../../lambdas/service/lock-use-case.js';
-import { API_KINDS, type ApiKind } from '../../lib/contract/http.js';
-import { lambdaContext } from '../../local/lambda-context.js';
-import { toApiEvent } from '../../local/api-events.js';
+import { API_KINDS } from '../../lib/contract/http.js';
 import { documentClient, freshLockTable } from '../support/dynamodb.js';
+import { signedCall } from '../support/signed-api.js';
 
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -44,47 +42,12 @@ const SCOPES = JSON.stringify([
 ]);
 const OPERATORS = JSON.stringify(['arn:aws:iam::111122223333:role/on-call']);
 
-/** The event API Gateway sends for an IAM-authorized request of `caller`, in either format. */
-function signedEvent(
-  kind: ApiKind,
-  caller: string | undefined,
-  method: string,
-  url: string,
-  body?: unknown,
-) {
-  const event = toApiEvent(kind, {
-    method,
-    url,
-    rawHeaders: body === undefined ? [] : ['content-type', 'application/json'],
-    body: body === undefined ? null : JSON.stringify(body),
-    requestId: 'req-scope',
-  });
-  if (caller === undefined) return event;
-  if (kind === 'http') {
-    const v2 = event as APIGatewayProxyEventV2;
-    Object.assign(v2.requestContext, { authorizer: { iam: { userArn: caller } } });
-  } else {
-    const v1 = event as APIGatewayProxyEvent;
-    v1.requestContext.identity = { ...v1.requestContext.identity, userArn: caller };
-  }
-  return event;
-}
-
 describe.each(API_KINDS)('API callers scoped by lock id prefix (%s events)', (kind) => {
   let tableName: string;
   let handler: ApiHandler;
   const id = (lockId: string) => encodeURIComponent(lockId);
-  async function call(caller: string | undefined, method: string, url: string, body?: unknown) {
-    const res = await handler(
-      signedEvent(kind, caller, method, url, body) as never,
-      lambdaContext('scopes', 29_000, 'req-scope'),
-    );
-    return {
-      status: res.statusCode,
-      body: JSON.parse(res.body) as Record<string, unknown>,
-      raw: res.body,
-    };
-  }
+  const call = (caller: string | undefined, method: string, url: string, body?: unknown) =>
+    signedCall(handler, kind, caller, method, url, body);
 
   // Prefixes end in ':', not '/': the HTTP API splits an encoded '/' in a lock id before any
   // route sees it (docs/http-api-v2.md), and both kinds must run the same cases.
