@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from '@jest/globals';
+import { WORKER_OPERATIONS } from '../../lib/contract/operations.js';
 import {
   installedPackages,
   npmInstall,
@@ -356,9 +357,14 @@ describe('a cdk init app sharing the lock service between two scopes and an oper
         TEAMS.map(({ name, prefix }) => ({
           principal: `<${resourceAt('AWS::IAM::Role', `/${name}Role/Resource`)[0]}>`,
           prefixes: [prefix],
+          // the handler also refuses what the grant does not name: a worker's force release
+          operations: [...WORKER_OPERATIONS],
         })),
       ),
     );
+    // The operator is named apart: its own scope, if it had one, would not narrow it.
+    const operators = JSON.parse(rendered(variables.LOCK_API_OPERATORS)) as unknown[];
+    expect(operators).toEqual([`<${resourceAt('AWS::IAM::Role', '/OnCallRole/Resource')[0]}>`]);
   });
 
   test.each(TEAMS)(
