@@ -31,7 +31,7 @@ import {
 import { parseObject } from '../../lib/core/validation.js';
 import { isBoundOwner } from '../http/bound-owners.js';
 import { checkInScope } from '../http/caller-scopes.js';
-import { ConfigError } from '../service/config.js';
+import { ConfigError, readJsonVariable } from '../service/config.js';
 import { InternalError } from '../service/internal-error.js';
 import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
 import { viewOwners, viewOwnersIn } from '../service/owner-views.js';
@@ -219,14 +219,8 @@ function checkOwner(request: LockRequest, callers: DirectCallers | undefined): v
 export function readAllowedPrefixes(
   env: Record<string, string | undefined>,
 ): readonly string[] | undefined {
-  const raw = env.LOCK_PREFIXES?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new ConfigError('LOCK_PREFIXES', 'must be a JSON array of prefixes', { cause: err });
-  }
+  const parsed = readJsonVariable(env, 'LOCK_PREFIXES', 'a JSON array of prefixes');
+  if (parsed === undefined) return undefined;
   const valid =
     Array.isArray(parsed) &&
     parsed.length > 0 &&
@@ -274,14 +268,14 @@ export function createInvokeHandler(
   const allowed = new Set<OperationName>(options.actions ?? OPERATION_NAMES);
   // A workers' function's callers have no identity, so an owner is all it takes to act as a
   // holder there: they see others' owners only as digests.
-  const hide = options.callers === DIRECT_CALLERS.workers;
+  const others = options.callers === DIRECT_CALLERS.workers ? hiddenOwner : undefined;
   const handle = async (event: unknown, context: Context): Promise<LockResponse | ListResult> => {
     try {
       const list = parseListEvent(event);
       if (list !== undefined) {
         checkInScope(options.prefixes, list.prefix, 'prefix');
         const page = await service.list(list);
-        return hide ? viewOwners(page, hiddenOwner) : page;
+        return viewOwners(page, others);
       }
       const request = withinInvocation(parseInvokeEvent(event), context);
       checkInScope(options.prefixes, request.lockId, 'lockId');
@@ -293,9 +287,9 @@ export function createInvokeHandler(
       }
       const answer = await service.execute(request);
       // A grant names the caller's own owner; only a lock's state names others.
-      return hide && request.action === 'get' ? viewOwners(answer, hiddenOwner) : answer;
+      return request.action === 'get' ? viewOwners(answer, others) : answer;
     } catch (thrown) {
-      const err = hide ? viewOwnersIn(thrown, hiddenOwner) : thrown;
+      const err = viewOwnersIn(thrown, others);
       if (err instanceof LockError) {
         service.recordRefused(err);
         throw toFunctionError(err);

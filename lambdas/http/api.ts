@@ -6,8 +6,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { isListPath, LIST, parseListRequest } from '../../lib/contract/list.js';
-import type { LockResponse, LockUseCase } from '../service/lock-use-case.js';
-import type { ListResult } from '../../lib/core/index.js';
+import type { LockUseCase } from '../service/lock-use-case.js';
 import { viewOwners, viewOwnersIn } from '../service/owner-views.js';
 import { bindOwner, ownerQualifier, ownerView } from './bound-owners.js';
 import { type CallerScopes, checkInScope, checkOperation, scopeOf } from './caller-scopes.js';
@@ -55,8 +54,6 @@ export function createApiHandler(
     const http = toApiRequest(event);
     const qualifier = ownerQualifier(http.callerArn);
     const view = ownerView(qualifier);
-    const shown = <R extends LockResponse | ListResult>(response: R) =>
-      view ? viewOwners(response, view) : response;
     try {
       const access = scopeOf(scopes, operators, http.callerArn);
       if (isListPath(http.path)) {
@@ -65,15 +62,15 @@ export function createApiHandler(
         }
         const list = parseListRequest(http.query, { text: true });
         checkInScope(access?.prefixes, list.prefix, 'prefix');
-        return ok(shown(await service.list(list)));
+        return ok(viewOwners(await service.list(list), view));
       }
       const { action, lockId } = route(http);
       const request = parseHttpRequest(action, lockId, http, service.config.maxHttpWaitMs);
       checkInScope(access?.prefixes, request.lockId, 'lockId');
       checkOperation(access, request.action);
-      return ok(shown(await service.execute(bindOwner(request, qualifier))));
+      return ok(viewOwners(await service.execute(bindOwner(request, qualifier)), view));
     } catch (thrown) {
-      const err = view ? viewOwnersIn(thrown, view) : thrown;
+      const err = viewOwnersIn(thrown, view);
       if (!isClientError(err)) service.recordFault(err);
       else service.recordRefused(err as Error);
       return errorResponse(err, http.requestId ?? context.awsRequestId);

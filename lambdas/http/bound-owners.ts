@@ -11,7 +11,7 @@ import { AccessDenied, LIMITS, ValidationError } from '../../lib/core/index.js';
 import { isExecutionOwner } from '../../lib/contract/execution-events.js';
 import type { LockRequest } from '../../lib/contract/operations.js';
 import type { OwnerView } from '../service/owner-views.js';
-import { principalKey } from './caller-scopes.js';
+import { isPrincipalKey, principalKey } from './caller-scopes.js';
 
 /**
  * Ends the identity part of a bound owner. IAM names never contain it, so one principal's
@@ -40,10 +40,7 @@ export function isBoundOwner(owner: string): boolean {
   const end = owner.indexOf(QUALIFIER_END);
   if (end < 0) return false;
   const principal = owner.slice(0, end);
-  return (
-    /^[^:]+:[^:]*:(?:role|user)\/[^/]+$/.test(principal) ||
-    (principal.startsWith('arn:') && !isExecutionOwner(owner))
-  );
+  return isPrincipalKey(principal) || (principal.startsWith('arn:') && !isExecutionOwner(owner));
 }
 
 /**
@@ -63,13 +60,13 @@ export function bindOwner(request: LockRequest, qualifier: string | undefined): 
     );
   }
   const owner = `${qualifier}${request.options.owner}`;
-  const room = LIMITS.ownerMaxBytes - utf8Length(qualifier);
   if (utf8Length(owner) > LIMITS.ownerMaxBytes) {
+    const qualifierBytes = utf8Length(qualifier);
     throw new ValidationError(
       'owner',
-      `owner must be at most ${room} bytes for this caller: the service qualifies an API ` +
-        `caller's owners with its IAM identity, ${utf8Length(qualifier)} bytes of the ` +
-        `${LIMITS.ownerMaxBytes} an owner may take`,
+      `owner must be at most ${LIMITS.ownerMaxBytes - qualifierBytes} bytes for this caller: the ` +
+        `service qualifies an API caller's owners with its IAM identity, ${qualifierBytes} bytes ` +
+        `of the ${LIMITS.ownerMaxBytes} an owner may take`,
     );
   }
   return { ...request, options: { ...request.options, owner } } as LockRequest;

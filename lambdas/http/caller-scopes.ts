@@ -9,7 +9,7 @@ import {
   WORKER_OPERATIONS,
 } from '../../lib/contract/operations.js';
 import { AccessDenied } from '../../lib/core/index.js';
-import { ConfigError } from '../service/config.js';
+import { ConfigError, readJsonVariable } from '../service/config.js';
 
 /** One scoped principal: an IAM role or user ARN and the lock id prefixes it may use. */
 export interface CallerScope {
@@ -52,21 +52,24 @@ export function principalKey(arn: string): string {
 }
 
 /**
+ * Whether `text` has the form {@link principalKey} gives a role or a user
+ * (`PARTITION:ACCOUNT:role/NAME`, `PARTITION:ACCOUNT:user/NAME`).
+ *
+ * @example isPrincipalKey('aws:1:role/team-a') === true
+ */
+export const isPrincipalKey = (text: string): boolean =>
+  /^[^:]+:[^:]*:(?:role|user)\/[^/]+$/.test(text);
+
+/**
  * Reads `LOCK_API_SCOPES`, a JSON array of {@link CallerScope}: unset means no caller is
  * scoped (every IAM-authorized caller reaches every lock its IAM grant allows).
  *
  * @example readCallerScopes({ LOCK_API_SCOPES: '[{"principal":"arn:aws:iam::1:role/a","prefixes":["a/"]}]' })
  */
 export function readCallerScopes(env: Record<string, string | undefined>): CallerScopes {
-  const raw = env.LOCK_API_SCOPES?.trim();
   const scopes = new Map<string, { prefixes: string[]; operations: Set<OperationName> }>();
-  if (raw === undefined || raw === '') return scopes;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new ConfigError('LOCK_API_SCOPES', 'must be JSON', { cause: err });
-  }
+  const parsed = readJsonVariable(env, 'LOCK_API_SCOPES', 'JSON');
+  if (parsed === undefined) return scopes;
   if (!Array.isArray(parsed)) throw new ConfigError('LOCK_API_SCOPES', 'must be a JSON array');
   for (const entry of parsed as unknown[]) {
     const { principal, prefixes, operations } = (entry ?? {}) as Partial<CallerScope>;
@@ -97,14 +100,8 @@ export function readCallerScopes(env: Record<string, string | undefined>): Calle
  * @example readApiOperators({ LOCK_API_OPERATORS: '["arn:aws:iam::1:role/on-call"]' })
  */
 export function readApiOperators(env: Record<string, string | undefined>): ReadonlySet<string> {
-  const raw = env.LOCK_API_OPERATORS?.trim();
-  if (raw === undefined || raw === '') return new Set();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch (err) {
-    throw new ConfigError('LOCK_API_OPERATORS', 'must be JSON', { cause: err });
-  }
+  const parsed = readJsonVariable(env, 'LOCK_API_OPERATORS', 'JSON');
+  if (parsed === undefined) return new Set();
   if (!Array.isArray(parsed) || !parsed.every((arn) => typeof arn === 'string' && arn !== '')) {
     throw new ConfigError('LOCK_API_OPERATORS', 'must be a JSON array of IAM ARNs');
   }

@@ -101,6 +101,22 @@ export function readConfig(env: Env = process.env): ServiceConfig {
   };
 }
 
+/**
+ * The parsed JSON value of `variable`, or undefined when it is unset or blank; text that is not
+ * JSON fails the cold start with a `ConfigError` naming the variable and `expected`.
+ *
+ * @example readJsonVariable(process.env, 'LOCK_PREFIXES', 'a JSON array of prefixes')
+ */
+export function readJsonVariable(env: Env, variable: string, expected: string): unknown {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch (err) {
+    throw new ConfigError(variable, `must be ${expected}`, { cause: err });
+  }
+}
+
 function isHttpUrl(text: string): boolean {
   try {
     const { protocol } = new URL(text);

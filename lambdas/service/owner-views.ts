@@ -18,11 +18,15 @@ function viewState(state: LockState, view: OwnerView): LockState {
 
 /**
  * An answer with every owner in it (a grant's, a lock's holder, a semaphore's holders, each
- * listed lock's) as `view` shows it.
+ * listed lock's) as `view` shows it; without a view, the answer as it is.
  *
  * @example viewOwners(state, hiddenOwner)
  */
-export function viewOwners<R extends LockResponse | ListResult>(response: R, view: OwnerView): R {
+export function viewOwners<R extends LockResponse | ListResult>(
+  response: R,
+  view: OwnerView | undefined,
+): R {
+  if (view === undefined) return response;
   if ('locks' in response) {
     return { ...response, locks: response.locks.map((lock) => viewState(lock, view)) };
   }
@@ -33,12 +37,13 @@ export function viewOwners<R extends LockResponse | ListResult>(response: R, vie
 
 /**
  * A refusal with the holder it names (a 409's `owner` and message) as `view` shows it; any other
- * error as it is. The empty owner of a free lock refused for its waiters stays empty.
+ * error, or any error without a view, as it is. The empty owner of a free lock refused for its
+ * waiters stays empty.
  *
  * @example throw viewOwnersIn(err, hiddenOwner);
  */
-export function viewOwnersIn(err: unknown, view: OwnerView): unknown {
-  if (!(err instanceof LockHeld) || err.owner === '') return err;
+export function viewOwnersIn(err: unknown, view: OwnerView | undefined): unknown {
+  if (view === undefined || !(err instanceof LockHeld) || err.owner === '') return err;
   const { lockId, expiresAt, retryAfterMs, waiting } = err;
   return new LockHeld(
     lockId,

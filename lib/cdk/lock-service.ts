@@ -449,14 +449,12 @@ export class LockService extends Construct {
     if (arn === undefined) {
       throw new ValidationError('grantee', 'a scoped API grant needs an IAM role or user');
     }
-    if (this.apiScopes.length === 0) {
-      this.apiFunction.addEnvironment(
-        'LOCK_API_SCOPES',
-        Lazy.string({ produce: () => Stack.of(this).toJsonString(this.apiScopes) }),
-      );
-    }
     const chosen = operations.length > 0 ? operations : WORKER_OPERATIONS;
-    this.apiScopes.push({ principal: arn, prefixes, operations: [...new Set(chosen)] });
+    this.addToApiList('LOCK_API_SCOPES', this.apiScopes, {
+      principal: arn,
+      prefixes,
+      operations: [...new Set(chosen)],
+    });
     return this.grantInvokeApi(grantee, ...operations);
   }
 
@@ -586,15 +584,7 @@ export class LockService extends Construct {
   public grantOperator(grantee: iam.IGrantable): iam.Grant {
     // The API function exempts operators from the scopes a role may also have been given.
     const arn = principalArn(grantee);
-    if (arn !== undefined) {
-      if (this.apiOperators.length === 0) {
-        this.apiFunction.addEnvironment(
-          'LOCK_API_OPERATORS',
-          Lazy.string({ produce: () => Stack.of(this).toJsonString(this.apiOperators) }),
-        );
-      }
-      this.apiOperators.push(arn);
-    }
+    if (arn !== undefined) this.addToApiList('LOCK_API_OPERATORS', this.apiOperators, arn);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
@@ -606,6 +596,20 @@ export class LockService extends Construct {
         resourceArns: [this.operatorFunction.functionArn],
       }),
     );
+  }
+
+  /**
+   * Adds `entry` to `list`, which the API function reads as the JSON of `variable`: the
+   * variable is set on the first entry and rendered at synth, so later grants are in it too.
+   */
+  private addToApiList<T>(variable: string, list: T[], entry: T): void {
+    if (list.length === 0) {
+      this.apiFunction.addEnvironment(
+        variable,
+        Lazy.string({ produce: () => Stack.of(this).toJsonString(list) }),
+      );
+    }
+    list.push(entry);
   }
 
   /** The execute-api ARNs of the operations' routes on this API's stage. */
