@@ -1,4 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { request } from './condition-failure.js';
 
 /**
  * The stored item of a lock or a semaphore (one item per `lockId`). A lock has `owner`,
@@ -68,4 +69,21 @@ export interface TableContext {
   readonly clock: () => number;
   /** The TTL (epoch s) of an item whose last lease ends at `epochMs`: that plus the retention. */
   readonly ttlAfter: (epochMs: number) => number;
+}
+
+/**
+ * The item of `lockId` by a strongly consistent read, or undefined when there is none.
+ *
+ * @example const item = await readLockItem<WaitedItem>(table, 'reports');
+ */
+export async function readLockItem<T extends LockItem>(
+  table: Pick<TableContext, 'client' | 'tableName'>,
+  lockId: string,
+): Promise<T | undefined> {
+  const { Item } = await request(() =>
+    table.client.send(
+      new GetCommand({ TableName: table.tableName, Key: { lockId }, ConsistentRead: true }),
+    ),
+  );
+  return Item as T | undefined;
 }

@@ -1,12 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Backoff, BACKOFF_DEFAULTS, backoffDelay } from './backoff.js';
 import { failedItem, isConditionFailure, request } from './condition-failure.js';
 import { createDocumentClient } from './dynamodb-client.js';
 import { LockHeld, LockLost, ValidationError } from './errors.js';
 import { LIMITS } from './limits.js';
 import { parseRequestTimeoutMs, withRequestTimeout } from './request-timeout.js';
-import { type LockItem, namesOf, type TableContext } from './lock-item.js';
+import { type LockItem, namesOf, readLockItem, type TableContext } from './lock-item.js';
 import {
   isFree,
   slotCondition,
@@ -627,12 +627,7 @@ export class LockManager {
    */
   async get(lockId: string): Promise<LockState> {
     const id = parseLockId(lockId);
-    const { Item } = await request(() =>
-      this.client.send(
-        new GetCommand({ TableName: this.tableName, Key: { lockId: id }, ConsistentRead: true }),
-      ),
-    );
-    const item = Item as WaitedItem | undefined;
+    const item = await readLockItem<WaitedItem>(this.table, id);
     if (!item) return { lockId: id, held: false };
     return lockState(id, item, this.clock());
   }

@@ -16,9 +16,9 @@
 // `Since`) may take a slot from a later one. The first slot's holder follows the lock holder
 // closely, the second's a little less, the others look now and then to take a slot that
 // empties (see `delay`).
-import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { failedItem, isConditionFailure, request } from './condition-failure.js';
-import type { LockItem, TableContext } from './lock-item.js';
+import { type LockItem, readLockItem, type TableContext } from './lock-item.js';
 
 /** The slots' attributes in a lock's item. */
 export interface SlotState {
@@ -396,16 +396,7 @@ export class Waiter {
 
   /** Reads the lock item (strongly consistent). */
   async read(): Promise<WaitedItem> {
-    const { Item } = await request(() =>
-      this.table.client.send(
-        new GetCommand({
-          TableName: this.table.tableName,
-          Key: { lockId: this.lockId },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    return (Item ?? { lockId: this.lockId }) as WaitedItem;
+    return (await readLockItem<WaitedItem>(this.table, this.lockId)) ?? { lockId: this.lockId };
   }
 
   // May take `slot`: it is empty or silent (after any deferral), or held by a later caller.
