@@ -1,4 +1,5 @@
 // Primary adapter: a direct invocation (Step Functions, Lambda.invoke) -> LockUseCase -> result.
+import { FUNCTION_VARIABLES } from '../../lib/contract/function-variables.js';
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -151,11 +152,11 @@ export interface InvokeHandlerOptions {
 export function readDirectCallers(
   env: Record<string, string | undefined>,
 ): DirectCallers | undefined {
-  const raw = env.LOCK_CALLERS?.trim();
+  const raw = env[FUNCTION_VARIABLES.callers]?.trim();
   if (raw === undefined || raw === '') return undefined;
   const known = Object.values(DIRECT_CALLERS) as string[];
   if (!known.includes(raw)) {
-    throw new ConfigError('LOCK_CALLERS', `must be one of ${known.join(', ')}`);
+    throw new ConfigError(FUNCTION_VARIABLES.callers, `must be one of ${known.join(', ')}`);
   }
   return raw as DirectCallers;
 }
@@ -219,13 +220,14 @@ function checkOwner(request: LockRequest, callers: DirectCallers | undefined): v
 export function readAllowedPrefixes(
   env: Record<string, string | undefined>,
 ): readonly string[] | undefined {
-  const parsed = readJsonVariable(env, 'LOCK_PREFIXES', 'a JSON array of prefixes');
+  const parsed = readJsonVariable(env, FUNCTION_VARIABLES.prefixes, 'a JSON array of prefixes');
   if (parsed === undefined) return undefined;
   const valid =
     Array.isArray(parsed) &&
     parsed.length > 0 &&
     parsed.every((p) => typeof p === 'string' && p !== '');
-  if (!valid) throw new ConfigError('LOCK_PREFIXES', 'must be a JSON array of non-empty strings');
+  if (!valid)
+    throw new ConfigError(FUNCTION_VARIABLES.prefixes, 'must be a JSON array of non-empty strings');
   return parsed as string[];
 }
 
@@ -238,13 +240,13 @@ export function readAllowedPrefixes(
 export function readAllowedActions(
   env: Record<string, string | undefined>,
 ): readonly OperationName[] | undefined {
-  const raw = env.LOCK_ACTIONS?.trim();
+  const raw = env[FUNCTION_VARIABLES.actions]?.trim();
   if (raw === undefined || raw === '') return undefined;
   return raw.split(',').map((name) => {
     const action = name.trim();
     if (!isOperation(action)) {
       throw new ConfigError(
-        'LOCK_ACTIONS',
+        FUNCTION_VARIABLES.actions,
         `must list operations of ${OPERATION_NAMES.join(', ')}`,
       );
     }

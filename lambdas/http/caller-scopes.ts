@@ -2,6 +2,7 @@
 // principals may use which prefixes; the handler reads the caller's IAM ARN from the event.
 // An `execute-api` resource ARN is not relied on to match an encoded lock id segment, so the
 // check is here, after API Gateway's IAM authorization and the handler's own parsing.
+import { FUNCTION_VARIABLES } from '../../lib/contract/function-variables.js';
 import {
   isOperation,
   type OperationName,
@@ -68,9 +69,10 @@ export const isPrincipalKey = (text: string): boolean =>
  */
 export function readCallerScopes(env: Record<string, string | undefined>): CallerScopes {
   const scopes = new Map<string, { prefixes: string[]; operations: Set<OperationName> }>();
-  const parsed = readJsonVariable(env, 'LOCK_API_SCOPES', 'JSON');
+  const parsed = readJsonVariable(env, FUNCTION_VARIABLES.apiScopes, 'JSON');
   if (parsed === undefined) return scopes;
-  if (!Array.isArray(parsed)) throw new ConfigError('LOCK_API_SCOPES', 'must be a JSON array');
+  if (!Array.isArray(parsed))
+    throw new ConfigError(FUNCTION_VARIABLES.apiScopes, 'must be a JSON array');
   for (const entry of parsed as unknown[]) {
     const { principal, prefixes, operations } = (entry ?? {}) as Partial<CallerScope>;
     const valid =
@@ -80,7 +82,7 @@ export function readCallerScopes(env: Record<string, string | undefined>): Calle
       (operations === undefined || (Array.isArray(operations) && operations.every(isOperation)));
     if (!valid) {
       throw new ConfigError(
-        'LOCK_API_SCOPES',
+        FUNCTION_VARIABLES.apiScopes,
         'entries must be { principal, prefixes: [...], operations?: [...] }',
       );
     }
@@ -100,10 +102,10 @@ export function readCallerScopes(env: Record<string, string | undefined>): Calle
  * @example readApiOperators({ LOCK_API_OPERATORS: '["arn:aws:iam::1:role/on-call"]' })
  */
 export function readApiOperators(env: Record<string, string | undefined>): ReadonlySet<string> {
-  const parsed = readJsonVariable(env, 'LOCK_API_OPERATORS', 'JSON');
+  const parsed = readJsonVariable(env, FUNCTION_VARIABLES.apiOperators, 'JSON');
   if (parsed === undefined) return new Set();
   if (!Array.isArray(parsed) || !parsed.every((arn) => typeof arn === 'string' && arn !== '')) {
-    throw new ConfigError('LOCK_API_OPERATORS', 'must be a JSON array of IAM ARNs');
+    throw new ConfigError(FUNCTION_VARIABLES.apiOperators, 'must be a JSON array of IAM ARNs');
   }
   return new Set(parsed.map(principalKey));
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FUNCTION_VARIABLES } from '../contract/function-variables.js';
 import { Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -360,8 +361,8 @@ export class LockService extends Construct {
       timeout: props.directFunctionTimeout ?? Duration.minutes(1),
       environment: {
         ...commonEnv,
-        LOCK_ACTIONS: WORKER_OPERATIONS.join(','),
-        LOCK_CALLERS: DIRECT_CALLERS.workers,
+        [FUNCTION_VARIABLES.actions]: WORKER_OPERATIONS.join(','),
+        [FUNCTION_VARIABLES.callers]: DIRECT_CALLERS.workers,
       },
     };
     this.directFunction = this.createFunction('DirectFunction', this.directOptions);
@@ -450,7 +451,7 @@ export class LockService extends Construct {
       throw new ValidationError('grantee', 'a scoped API grant needs an IAM role or user');
     }
     const chosen = operations.length > 0 ? operations : WORKER_OPERATIONS;
-    this.addToApiList('LOCK_API_SCOPES', this.apiScopes, {
+    this.addToApiList(FUNCTION_VARIABLES.apiScopes, this.apiScopes, {
       principal: arn,
       prefixes,
       operations: [...new Set(chosen)],
@@ -502,7 +503,7 @@ export class LockService extends Construct {
     const fn = this.createFunction(`ScopedFunction${scopeDigest(key)}`, {
       ...this.directOptions,
       description: `Lock service: direct invocation scoped to ${prefixes.join(' ')}`.slice(0, 256),
-      environment: { ...this.directOptions.environment, LOCK_PREFIXES: key },
+      environment: { ...this.directOptions.environment, [FUNCTION_VARIABLES.prefixes]: key },
     });
     this.scopedFunctions.set(key, fn);
     return fn;
@@ -533,8 +534,8 @@ export class LockService extends Construct {
       }`.slice(0, 256),
       environment: {
         ...this.directOptions.environment,
-        LOCK_CALLERS: DIRECT_CALLERS.sections,
-        ...(prefixes ? { LOCK_PREFIXES: key } : {}),
+        [FUNCTION_VARIABLES.callers]: DIRECT_CALLERS.sections,
+        ...(prefixes ? { [FUNCTION_VARIABLES.prefixes]: key } : {}),
       },
     });
     this.sectionFunctions.set(key, fn);
@@ -584,7 +585,8 @@ export class LockService extends Construct {
   public grantOperator(grantee: iam.IGrantable): iam.Grant {
     // The API function exempts operators from the scopes a role may also have been given.
     const arn = principalArn(grantee);
-    if (arn !== undefined) this.addToApiList('LOCK_API_OPERATORS', this.apiOperators, arn);
+    if (arn !== undefined)
+      this.addToApiList(FUNCTION_VARIABLES.apiOperators, this.apiOperators, arn);
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['execute-api:Invoke'],
